@@ -1,0 +1,108 @@
+"""``intags``: the command line.
+
+``intags simulate --preset rmsc04 --seed 0 --out DIR``  simulate a session; write LOBSTER files, the
+stylized-facts report (JSON + markdown) and plots.
+``intags facts PATH [--compare PATH]``  print the stylized facts of one or two datasets side by side
+(a LOBSTER zip, directory or message CSV).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from .data import write_lobster
+    from .metrics import facts_report, facts_to_json, plot_facts, stylized_facts
+    from .metrics.pov import pov_impact
+    from .world import resolve_config, simulate
+
+    config = resolve_config(args.preset, args.start, args.end)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    result = simulate(config, seed=args.seed, progress=not args.quiet)
+    wall = time.perf_counter() - t0
+    message_path, book_path = write_lobster(result.lobster, out)
+    facts = stylized_facts(result.lobster)
+    impact = pov_impact(config, seed=args.seed, participation=args.pov)
+    facts[f"pov_impact_bps_{args.pov:g}"] = impact.final_bps
+    facts["wall_s"] = wall
+    facts_to_json(facts, out / "facts.json")
+    table = facts_report(facts, names=(f"{config.name} seed {args.seed}",))
+    (out / "facts.md").write_text(table)
+    plots = [] if args.no_plots else plot_facts({config.name: result.lobster}, out / "plots")
+    print(table)
+    print(f"{len(result):,} messages ({result.n_exchange_messages:,} sent to the exchange) in {wall:.2f} s")
+    print(
+        f"wrote {message_path.name}, {book_path.name}, facts.json, facts.md"
+        + (f" and {len(plots)} plots" if plots else "")
+        + f" to {out}"
+    )
+    return 0
+
+
+def _load(path: str):
+    from .data import read_lobster
+
+    return read_lobster(path)
+
+
+def _facts(args: argparse.Namespace) -> int:
+    from .metrics import facts_report, stylized_facts
+
+    first = stylized_facts(_load(args.path))
+    if args.compare is None:
+        print(facts_report(first, names=(Path(args.path).name,)))
+        if args.json:
+            print(json.dumps(first))
+        return 0
+    second = stylized_facts(_load(args.compare))
+    print(facts_report(first, second, names=(Path(args.path).name, Path(args.compare).name)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="intags", description="intags-env: LOB market simulation and INTAGS"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simulate", help="simulate a background market and report its stylized facts")
+    sim.add_argument("--preset", default="rmsc04", help="world preset (rmsc04, small)")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--start", default=None, help="session start, e.g. 09:30 (default: the preset's)")
+    sim.add_argument("--end", default=None, help="session end, e.g. 16:00 (default: the preset's)")
+    sim.add_argument("--out", default="out/simulation", help="output directory")
+    sim.add_argument(
+        "--pov", type=float, default=0.1, help="participation of the POV trader for the impact fact"
+    )
+    sim.add_argument("--no-plots", action="store_true")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.set_defaults(func=_simulate)
+
+    facts = sub.add_parser("facts", help="stylized facts of a LOBSTER dataset, optionally against another")
+    facts.add_argument("path", help="LOBSTER zip, directory or message CSV")
+    facts.add_argument("--compare", default=None, help="a second dataset to put side by side")
+    facts.add_argument("--json", action="store_true", help="also print the facts as one JSON line")
+    facts.set_defaults(func=_facts)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"intags {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The fundamental value: an Ornstein-Uhlenbeck process with rare megashocks, advanced lazily.
+
+Between observation times the OU process is sampled exactly:
+``v' = r_bar + (v - r_bar) e^{-kappa dt} + N(0, fund_vol^2 / (2 kappa) (1 - e^{-2 kappa dt}))``.
+Megashocks arrive as a Poisson process; each adds ``±megashock_mean + N(0, megashock_var)`` (random sign).
+As in ABIDES, the value is kept as whole cents (rounded, floored at 0) after every step.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from .layout import (
+    W_NEXT_SHOCK,
+    W_ORACLE_T,
+    WF_FUND_VOL,
+    WF_FUNDAMENTAL,
+    WF_KAPPA,
+    WF_R_BAR,
+    WF_SHOCK_MEAN,
+    WF_SHOCK_RATE,
+    WF_SHOCK_VAR,
+)
+
+NEVER = 1 << 62
+
+
+@njit(cache=True, _nrt=False)
+def _ou_step(wf, rng, dt):
+    if dt <= 0:
+        return
+    kappa = wf[WF_KAPPA]
+    decay = math.exp(-kappa * dt)
+    var = wf[WF_FUND_VOL] ** 2 / (2.0 * kappa) * (1.0 - decay * decay)
+    r_bar = wf[WF_R_BAR]
+    value = r_bar + (wf[WF_FUNDAMENTAL] - r_bar) * decay + rng.normal(0.0, math.sqrt(var))
+    wf[WF_FUNDAMENTAL] = float(round(max(0.0, value)))
+
+
+@njit(cache=True, _nrt=False)
+def draw_next_shock(wf, rng, after):
+    rate = wf[WF_SHOCK_RATE]
+    if rate <= 0.0:
+        return NEVER
+    return after + 1 + int(rng.exponential(1.0 / rate))
+
+
+@njit(cache=True, _nrt=False)
+def advance_fundamental(ws, wf, rng, t):
+    """Move the fundamental forward to time ``t`` (no-op if already there) and return it (cents)."""
+    while ws[W_NEXT_SHOCK] <= t:
+        shock_t = ws[W_NEXT_SHOCK]
+        _ou_step(wf, rng, shock_t - ws[W_ORACLE_T])
+        ws[W_ORACLE_T] = shock_t
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        shocked = wf[WF_FUNDAMENTAL] + sign * wf[WF_SHOCK_MEAN] + rng.normal(0.0, math.sqrt(wf[WF_SHOCK_VAR]))
+        wf[WF_FUNDAMENTAL] = float(round(max(0.0, shocked)))
+        ws[W_NEXT_SHOCK] = draw_next_shock(wf, rng, shock_t)
+    _ou_step(wf, rng, t - ws[W_ORACLE_T])
+    if t > ws[W_ORACLE_T]:
+        ws[W_ORACLE_T] = t
+    return wf[WF_FUNDAMENTAL]
+
+
+@njit(cache=True, _nrt=False)
+def observe_fundamental(ws, wf, rng, t, noise_var):
+    """A noisy observation of the fundamental at ``t``: ``round(N(value, noise_var))`` cents."""
+    value = advance_fundamental(ws, wf, rng, t)
+    return float(round(rng.normal(value, math.sqrt(noise_var))))
