@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 NS_PER_SECOND = 1_000_000_000
@@ -361,19 +362,19 @@ class WorldConfig:
             f"at most 2 * r_bar ({2 * self.oracle.r_bar}) so every tick is a positive price",
         )
 
-    @property
+    @cached_property
     def start_ns(self) -> int:
         return parse_time_of_day(self.start)
 
-    @property
+    @cached_property
     def end_ns(self) -> int:
         return parse_time_of_day(self.end)
 
-    @property
+    @cached_property
     def n_agents(self) -> int:
         return self.noise.count + self.value.count + self.market_makers.count + self.momentum.count
 
-    @property
+    @cached_property
     def min_price(self) -> int:
         """Price in cents of tick 0 of the book."""
         return self.oracle.r_bar - self.book.n_levels // 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from ..exchange.kernels import depth, find_slot
+from ..exchange.types import MsgKind
 from .agents import (
     flush,
     market_maker_act,
@@ -17,6 +19,7 @@ from .agents import (
 )
 from .layout import (
     A_LATENCY,
+    A_N_OPEN,
     A_TYPE,
     ACT,
     DELIVER,
@@ -42,6 +45,7 @@ from .layout import (
 from .market import apply_message, heap_pop, record_room_needed
 
 kernel = njit(cache=True, _nrt=False)
+CANCEL = int(MsgKind.CANCEL)
 
 
 @kernel
@@ -486,3 +490,203 @@ def submit(
     if time > ws[W_CLOCK]:
         ws[W_CLOCK] = time
     return WorldStatus.OK, msgs.shape[0]
+
+
+@kernel
+def cancel_all_of(
+    sc,
+    lv,
+    bk,
+    od,
+    ht,
+    ssc,
+    slv,
+    sbk,
+    ws,
+    wf,
+    heap,
+    ag_i,
+    ag_orders,
+    ev,
+    rec,
+    rec_book,
+    trades,
+    scratch,
+    owner,
+    time,
+):
+    """Cancel every live resting order of ``owner`` at ``time`` (a participant's cancel-and-replace)."""
+    n_open = ag_i[owner, A_N_OPEN]
+    for j in range(n_open):
+        oid = ag_orders[owner, j]
+        if find_slot(sc, ht, oid) >= 0:
+            status = apply_message(
+                sc,
+                lv,
+                bk,
+                od,
+                ht,
+                ssc,
+                slv,
+                sbk,
+                ws,
+                wf,
+                heap,
+                ag_i,
+                ag_orders,
+                ev,
+                rec,
+                rec_book,
+                trades,
+                scratch,
+                CANCEL,
+                0,
+                owner,
+                oid,
+                0,
+                0,
+                0,
+                time,
+            )
+            if status != WorldStatus.OK:
+                return status
+    ag_i[owner, A_N_OPEN] = 0
+    return WorldStatus.OK
+
+
+@kernel
+def participant_step(
+    sc,
+    lv,
+    bk,
+    od,
+    ht,
+    ssc,
+    slv,
+    sbk,
+    ws,
+    wf,
+    heap,
+    pend,
+    ag_i,
+    ag_f,
+    ag_orders,
+    ag_hist,
+    ev,
+    rec,
+    rec_book,
+    trades,
+    scratch,
+    chain,
+    rng,
+    msgs,
+    cancel_owner,
+    t_stop,
+    max_msgs_per_decision,
+    book_out,
+):
+    """One environment step in one call: cancel ``cancel_owner``'s resting orders (if >= 0), apply ``msgs``
+    now, run the background to ``t_stop``, and write the best levels of both sides into ``book_out``
+    (``[0]`` bids, ``[1]`` asks; rows price ticks, sizes; ``book_out.shape[2]`` levels, -1 price past the
+    last level).
+
+    Returns (status, phase): phase 0 = nothing applied yet, 1 = orders applied (on ``RECORD_FULL`` grow
+    the records and finish with ``run_until``), 2 = done.
+    """
+    room = record_room_needed(sc) * (2 + msgs.shape[0])
+    if rec.shape[0] - ws[W_N_REC] < room or trades.shape[0] - ws[W_N_TRADES] < room:
+        return WorldStatus.RECORD_FULL, 0
+    time = ws[W_CLOCK]
+    if cancel_owner >= 0:
+        status = cancel_all_of(
+            sc,
+            lv,
+            bk,
+            od,
+            ht,
+            ssc,
+            slv,
+            sbk,
+            ws,
+            wf,
+            heap,
+            ag_i,
+            ag_orders,
+            ev,
+            rec,
+            rec_book,
+            trades,
+            scratch,
+            cancel_owner,
+            time,
+        )
+        if status != WorldStatus.OK:
+            return status, 1
+    for i in range(msgs.shape[0]):
+        m = msgs[i]
+        status = apply_message(
+            sc,
+            lv,
+            bk,
+            od,
+            ht,
+            ssc,
+            slv,
+            sbk,
+            ws,
+            wf,
+            heap,
+            ag_i,
+            ag_orders,
+            ev,
+            rec,
+            rec_book,
+            trades,
+            scratch,
+            int(m["kind"]),
+            int(m["side"]),
+            int(m["owner"]),
+            m["order_id"],
+            m["price"],
+            m["qty"],
+            int(m["flags"]),
+            time,
+        )
+        if status != WorldStatus.OK:
+            return status, 1
+    status = run_until(
+        sc,
+        lv,
+        bk,
+        od,
+        ht,
+        ssc,
+        slv,
+        sbk,
+        ws,
+        wf,
+        heap,
+        pend,
+        ag_i,
+        ag_f,
+        ag_orders,
+        ag_hist,
+        ev,
+        rec,
+        rec_book,
+        trades,
+        scratch,
+        chain,
+        rng,
+        t_stop,
+        max_msgs_per_decision,
+    )
+    if status != WorldStatus.OK:
+        return status, 1
+    k = book_out.shape[2]
+    for side_i in range(2):
+        found = depth(sc, lv, bk, 1 - 2 * side_i, k, scratch[0], scratch[1], scratch[2])
+        for j in range(k):
+            book_out[side_i, 0, j] = scratch[0, j] if j < found else -1
+            book_out[side_i, 1, j] = scratch[1, j] if j < found else 0
+    return WorldStatus.OK, 2

@@ -206,19 +206,16 @@ def build_world(
     config: WorldConfig,
     rng: np.random.Generator,
     n_external: int = 0,
-    external_latency_ns: int = 0,
     record_capacity: int = 1 << 16,
 ) -> WorldArrays:
-    """Fresh arrays for one episode, with every background agent's first wake-up scheduled.
-
-    External participants (agent indices after the background's) get ``external_latency_ns``."""
+    """Fresh arrays for one episode, with every background agent's first wake-up scheduled; external
+    participants get agent indices after the background's."""
     c = config
     book = new_book(c.book.n_levels, c.book.max_orders)
     shadow = new_book(c.book.n_levels, 1)
     ag_i, ag_f = _agent_rows(c, n_external)
     n_agents = len(ag_i)
     ag_i[: c.n_agents, A_LATENCY] = _latencies(c, c.n_agents, rng)
-    ag_i[c.n_agents :, A_LATENCY] = external_latency_ns
     ws = np.zeros(N_WS, np.int64)
     ws[W_START] = c.start_ns
     ws[W_END] = c.end_ns

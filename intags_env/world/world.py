@@ -14,6 +14,7 @@ import numpy as np
 from ..data.lobster import LOBSTER_MESSAGE_DTYPE, LobsterData
 from ..exchange import Exchange
 from ..exchange.book import BookState
+from ..exchange.kernels import depth
 from ..exchange.types import MESSAGE_DTYPE
 from .config import ConfigError, WorldConfig, format_time_of_day
 from .layout import (
@@ -28,7 +29,8 @@ from .layout import (
     AgentType,
     WorldStatus,
 )
-from .loop import run_until, submit
+from .loop import participant_step, run_until, submit
+from .market import compact_open_orders
 from .presets import resolve_config
 from .state import WorldArrays, build_world, grow_records, max_messages_per_decision
 
@@ -69,9 +71,22 @@ class SimulationResult:
         return len(self.lobster)
 
 
+def depth_both(a: WorldArrays, book_out: np.ndarray) -> None:
+    """The best levels of both sides into ``book_out`` (as ``participant_step`` writes them)."""
+    k = book_out.shape[2]
+    p, q, c = np.zeros((3, k), np.int64)
+    for side_i, side in enumerate((1, -1)):
+        found = depth(a.sc, a.lv, a.bk, side, k, p, q, c)
+        book_out[side_i, 0] = -1
+        book_out[side_i, 1] = 0
+        book_out[side_i, 0, :found] = p[:found]
+        book_out[side_i, 1, :found] = q[:found]
+
+
 class World:
     """A background market. ``config`` is a preset name or a ``WorldConfig``; ``n_external`` extra
-    participants (agent indices after the background's) trade through ``submit``."""
+    participants (agent indices after the background's) trade through ``submit``, whose messages reach
+    the exchange at once (at the current clock)."""
 
     def __init__(
         self,
@@ -80,13 +95,11 @@ class World:
         start: str | int | None = None,
         end: str | int | None = None,
         n_external: int = 0,
-        external_latency_ns: int = 0,
     ) -> None:
         self.config = resolve_config(config, start, end)
         if n_external < 0:
             raise ConfigError(f"n_external must be non-negative, got {n_external}")
         self.n_external = n_external
-        self.external_latency_ns = external_latency_ns
         self._max_msgs = max_messages_per_decision(self.config)
         self.arrays: WorldArrays | None = None
         self.seed: int | None = None
@@ -97,7 +110,7 @@ class World:
         """Start a new session at ``config.start`` with every agent's first wake-up scheduled."""
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.arrays = build_world(self.config, self.rng, self.n_external, self.external_latency_ns)
+        self.arrays = build_world(self.config, self.rng, self.n_external)
 
     def run_until(self, t: int) -> None:
         """Advance the background to time ``t`` (ns after midnight; capped at the session end)."""
@@ -158,6 +171,25 @@ class World:
                 continue
             self._raise_for(status)
 
+    def participant_step(self, messages: np.ndarray, cancel_owner: int, t: int, book_out: np.ndarray) -> None:
+        """``cancel_owner``'s resting orders cancelled (-1: none), ``messages`` applied now, the background
+        run to ``t``, the best levels written to ``book_out`` (see ``loop.participant_step``) — one call."""
+        a = self._require()
+        while True:
+            status, phase = participant_step(
+                *a, self.rng, messages, int(cancel_owner), int(t), self._max_msgs, book_out
+            )
+            if status == WorldStatus.RECORD_FULL and phase == 0:
+                a = self.arrays = grow_records(a)
+                continue
+            if status == WorldStatus.RECORD_FULL:
+                self.arrays = grow_records(a)
+                self.run_until(t)
+                depth_both(self.arrays, book_out)
+                return
+            self._raise_for(status)
+            return
+
     # --- state -----------------------------------------------------------------------------------------
 
     @property
@@ -199,6 +231,17 @@ class World:
     def records_since(self, start: int) -> np.ndarray:
         a = self._require()
         return a.rec[start : int(a.ws[W_N_REC])]
+
+    def open_orders(self, owner: int) -> np.ndarray:
+        """Ids of the live resting orders of one agent (e.g. an external participant), oldest first."""
+        a = self._require()
+        n = compact_open_orders(a.sc, a.ht, a.ag_i, a.ag_orders, owner)
+        return a.ag_orders[owner, :n].copy()
+
+    @property
+    def first_external(self) -> int:
+        """Agent index of the first external participant."""
+        return self.config.n_agents
 
     def agent_types(self) -> np.ndarray:
         return self._require().ag_i[:, 0].copy()

@@ -1,0 +1,222 @@
+"""``TraderEnv``: what the single-learner environments share — the session, the clock, features, render.
+
+A subclass defines its action space and what an action means (``_orders``), its extra features and its
+reward (``_reward``). Everything else — seeding, warm-up, stepping the market to the next decision,
+accounting, ``info``, rendering — lives here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from ..world import World, WorldConfig
+from ..world.config import NS_PER_SECOND, format_time_of_day
+from .protocol import Fill, Order, TradingAgent
+from .session import TradingSession
+
+__all__ = ["MARKET_FEATURES", "TraderEnv"]
+
+#: Market features every environment's observation starts with (all float32, normalised as stated).
+MARKET_FEATURES = (
+    "time_left",  # fraction of the episode left, in [0, 1]
+    "mid_return",  # mid log-return since the episode's start, in units of 10 bps (clipped to +-10)
+    "spread",  # bid-ask spread in ticks / 10 (clipped to 10; 10 if a side is empty)
+    "imbalance_l1",  # (bid size - ask size) / (bid size + ask size) at the touch, in [-1, 1]
+    "imbalance_l5",  # the same over the best 5 levels
+    "volume",  # lots the market traded since the last decision / volume_scale (clipped to 10)
+    "inventory",  # own inventory / inventory_scale (clipped to +-10)
+)
+CLIP = 10.0
+
+
+class TraderEnv(gym.Env):
+    """Base class; see the subclasses' docstrings for the manuals."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    extra_features: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        background: str | WorldConfig | World = "rmsc04",
+        *,
+        decision_interval_s: float = 10.0,
+        horizon_s: float = 600.0,
+        warmup_s: float = 300.0,
+        fee_bps: float = 0.0,
+        background_agents: Sequence[TradingAgent] = (),
+        volume_scale: float = 1_000.0,
+        inventory_scale: float = 1_000.0,
+        render_mode: str | None = None,
+    ) -> None:
+        if decision_interval_s <= 0 or horizon_s <= 0 or warmup_s < 0:
+            raise ValueError(
+                "decision_interval_s and horizon_s must be positive, warmup_s non-negative; got "
+                f"{decision_interval_s}, {horizon_s}, {warmup_s}"
+            )
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        self.session = TradingSession(background, n_learners=1, scripted=background_agents, fee_bps=fee_bps)
+        self.interval = int(decision_interval_s * NS_PER_SECOND)
+        self.n_steps = max(1, int(round(horizon_s / decision_interval_s)))
+        self.warmup = int(warmup_s * NS_PER_SECOND)
+        start = self.session.start_ns + self.warmup
+        if start + self.n_steps * self.interval > self.session.end_ns:
+            raise ValueError(
+                f"warm-up ({warmup_s} s) + horizon ({horizon_s} s) end after the background's session "
+                f"({format_time_of_day(self.session.start_ns)}-{format_time_of_day(self.session.end_ns)})"
+            )
+        self.volume_scale = float(volume_scale)
+        self.inventory_scale = float(inventory_scale)
+        n_obs = len(MARKET_FEATURES) + len(self.extra_features)
+        self.observation_space = gym.spaces.Box(-CLIP, CLIP, shape=(n_obs,), dtype=np.float32)
+        self._obs = np.zeros(n_obs, np.float32)
+        self._path: list[tuple[int, float]] = []
+
+    # --- the subclass's part -----------------------------------------------------------------------
+
+    def _orders(self, action: Any) -> tuple[list[Order], bool]:
+        """The orders an action sends now, and whether to cancel resting orders first."""
+        raise NotImplementedError
+
+    def _extra(self, out: np.ndarray) -> None:
+        """Write the subclass's features into ``out``."""
+
+    def _reward(self, fills: list[Fill], final: bool) -> float:
+        raise NotImplementedError
+
+    def _on_reset(self) -> None:
+        """Called after the warm-up, before the first observation."""
+
+    def _finish(self, fills: list[Fill]) -> list[Fill]:
+        """At the end of the horizon (``fills``: the last step's, not yet booked): e.g. force-execute what
+        is left. Returns the fills it caused."""
+        return []
+
+    # --- gymnasium API -----------------------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        session = self.session
+        session.reset(int(self.np_random.integers(0, 2**63 - 1)))
+        self.t0 = session.start_ns + self.warmup
+        session.advance(self.t0)
+        session.take_fills(0)
+        self.k = 0
+        self.mid0 = session.mid() or float(session.config.oracle.r_bar)
+        self.last_mid = self.mid0
+        self.last_pnl = 0.0
+        self._path = [(self.t0, self.mid0)]
+        self._step_fills: list[Fill] = []
+        self._on_reset()
+        return self._observe(), self._info()
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if not self.action_space.contains(action):
+            raise ValueError(
+                f"invalid action {action!r} for {type(self).__name__}: not in {self.action_space}"
+            )
+        return self.step_orders(*self._orders(action))
+
+    def step_orders(
+        self, orders: Sequence[Order], cancel_all: bool = True
+    ) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """Step with orders instead of an action (how scripted ``TradingAgent``s are benchmarked on the very
+        same reward): send them (after cancelling resting orders), advance to the next decision."""
+        session = self.session
+        self.k += 1
+        session.step(0, orders, cancel_all, self.t0 + self.k * self.interval)
+        fills = session.take_fills(0)
+        final = self.k >= self.n_steps or session.done
+        if final:
+            fills += self._finish(fills)
+        mid = session.mid()
+        if mid is not None:
+            self.last_mid = mid
+        self._path.append((session.clock, self.last_mid))
+        self._step_fills = fills
+        reward = float(self._reward(fills, final))
+        terminated = final or self._task_done()
+        return self._observe(), reward, terminated, False, self._info()
+
+    def _task_done(self) -> bool:
+        return False
+
+    # --- observation and info ------------------------------------------------------------------------
+
+    def _observe(self) -> np.ndarray:
+        s = self.session
+        o = self._obs
+        bid_sizes, ask_sizes = s.depth(1), s.depth(-1)
+        bid, ask = s.top_of_book()
+        o[0] = 1.0 - self.k / self.n_steps
+        o[1] = 1e3 * np.log(self.last_mid / self.mid0)
+        o[2] = CLIP if bid is None or ask is None else (ask - bid) / 10.0
+        o[3] = _imbalance(bid_sizes[0], ask_sizes[0])
+        o[4] = _imbalance(float(bid_sizes.sum()), float(ask_sizes.sum()))
+        o[5] = s.market_volume_since_last(0) / self.volume_scale
+        o[6] = s.accounts[0].inventory / self.inventory_scale
+        self._extra(o[len(MARKET_FEATURES) :])
+        np.clip(o, -CLIP, CLIP, out=o)
+        return o.copy()
+
+    def _info(self) -> dict[str, Any]:
+        acc = self.session.accounts[0]
+        return {
+            "time": self.session.clock,
+            "pnl": acc.pnl(self.last_mid) / 100.0,  # dollars, inventory marked at the mid
+            "cash": acc.cash / 100.0,
+            "inventory": acc.inventory,
+            "fees": acc.fees / 100.0,
+            "traded": acc.traded,
+            "mid": self.last_mid / 100.0,
+            "fills": list(self._step_fills),
+        }
+
+    # --- rendering -----------------------------------------------------------------------------------
+
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "ansi":
+            return self._render_text()
+        if self.render_mode == "rgb_array":
+            return self._render_picture()
+        return None
+
+    def _render_text(self) -> str:
+        s = self.session
+        ex = World.exchange.fget(s.world)  # a read view of the book, in cents
+        acc = s.accounts[0]
+        head = (
+            f"{type(self).__name__} {format_time_of_day(s.clock)}  step {self.k}/{self.n_steps}  "
+            f"inventory {acc.inventory}  cash {acc.cash / 100:,.2f}  P&L {acc.pnl(self.last_mid) / 100:,.2f}"
+        )
+        return head + "\n" + str(ex.snapshot(5)) + "\n"
+
+    def _render_picture(self) -> np.ndarray:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6, 3), dpi=80)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        t, mid = zip(*self._path)
+        ax.plot((np.asarray(t) - self.t0) / NS_PER_SECOND, np.asarray(mid) / 100.0, lw=1.0)
+        ax.set_xlabel("seconds since start")
+        ax.set_ylabel("mid (USD)")
+        ax.set_title(f"{type(self).__name__}: inventory {self.session.accounts[0].inventory}")
+        fig.tight_layout()
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def _imbalance(bid: float, ask: float) -> float:
+    total = bid + ask
+    return 0.0 if total <= 0 else (bid - ask) / total

@@ -1,0 +1,285 @@
+"""``TradingSession``: participants trading in a background market, with their accounts.
+
+Shared by every environment (single- and multi-agent) and by the benchmark harness: it owns the
+background, maps participants (learners and scripted ``TradingAgent``s) to exchange owners, turns
+``Order``s into exchange messages, runs scripted agents at their own decision times while the market
+advances, and keeps each participant's cash, inventory, fees and fills from the trade log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exchange.book import LAST_PRICE
+from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
+from ..world import World, WorldConfig
+from ..world.config import NS_PER_SECOND
+from ..world.world import depth_both
+from .background import make_background
+from .protocol import Fill, MarketView, Order, TradingAgent
+
+__all__ = ["Account", "TradingSession"]
+
+DEPTH_LEVELS = 5
+
+
+@dataclass
+class Account:
+    """A participant's money and position. Cash and fees in cents; P&L marks the inventory at the mid."""
+
+    cash: float = 0.0
+    inventory: int = 0
+    fees: float = 0.0
+    traded: int = 0  # lots bought + sold
+    pending_fills: list[Fill] = field(default_factory=list)
+
+    def pnl(self, mark: float | None) -> float:
+        return self.cash + (self.inventory * mark if mark is not None and self.inventory else 0.0)
+
+
+class TradingSession:
+    """A background market with ``n_learners`` externally driven participants and scripted agents.
+
+    Args:
+        background: a world preset name, a ``WorldConfig``, or a ``World``-like background object.
+        n_learners: participants driven by the caller (an env's learner(s)); indices 0..n_learners-1.
+        scripted: ``TradingAgent``s that act on their own every ``agent.interval_s`` seconds.
+        fee_bps: transaction cost charged on the notional of every fill, in basis points.
+        start, end: session bounds overriding the background's (e.g. "09:30", "10:00").
+
+    Participants' orders reach the exchange at once (no latency).
+    """
+
+    def __init__(
+        self,
+        background: str | WorldConfig | World = "rmsc04",
+        n_learners: int = 1,
+        scripted: Sequence[TradingAgent] = (),
+        *,
+        fee_bps: float = 0.0,
+        start: str | int | None = None,
+        end: str | int | None = None,
+    ) -> None:
+        if n_learners < 0:
+            raise ValueError(f"n_learners must be non-negative, got {n_learners}")
+        if fee_bps < 0:
+            raise ValueError(f"fee_bps must be non-negative, got {fee_bps}")
+        self.scripted = list(scripted)
+        for agent in self.scripted:
+            if not isinstance(agent, TradingAgent):
+                raise TypeError(f"scripted agents must implement TradingAgent, got {type(agent).__name__}")
+            if agent.interval_s <= 0:
+                raise ValueError(f"{agent.name}: interval_s must be positive, got {agent.interval_s}")
+        self.n_learners = n_learners
+        self.n_participants = n_learners + len(self.scripted)
+        self.world = make_background(background, self.n_participants, start=start, end=end)
+        self.fee_rate = fee_bps * 1e-4
+        self.accounts = [Account() for _ in range(self.n_participants)]
+        self._msg = np.zeros(64, MESSAGE_DTYPE)
+        self._book = np.zeros((2, 2, DEPTH_LEVELS), np.int64)  # [bid/ask, price tick/size, level]
+        self._book_fresh = False
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> WorldConfig:
+        return self.world.config
+
+    @property
+    def clock(self) -> int:
+        return self.world.clock
+
+    @property
+    def start_ns(self) -> int:
+        return self.world.config.start_ns
+
+    @property
+    def end_ns(self) -> int:
+        return self.world.config.end_ns
+
+    @property
+    def done(self) -> bool:
+        return self.world.done
+
+    def owner(self, participant: int) -> int:
+        return self.world.first_external + participant
+
+    def reset(self, seed: int | None = None) -> None:
+        self.world.reset(seed)
+        self.accounts = [Account() for _ in range(self.n_participants)]
+        self._trades_seen = 0
+        self._volume_mark = 0
+        self._last_volume = [0] * self.n_participants
+        seeds = np.random.SeedSequence(seed).spawn(len(self.scripted)) if self.scripted else []
+        self._next_scripted = []
+        for agent, s in zip(self.scripted, seeds):
+            agent.reset(int(s.generate_state(1)[0]))
+            self._next_scripted.append(self.start_ns + int(agent.interval_s * NS_PER_SECOND))
+
+    def advance(self, t: int) -> None:
+        """Run the market to time ``t``, letting scripted agents act at their decision times on the way."""
+        t = min(int(t), self.end_ns)
+        while self.scripted:
+            j = int(np.argmin(self._next_scripted))
+            due = self._next_scripted[j]
+            if due > t:
+                break
+            self.world.run_until(due)
+            self._book_fresh = False
+            self._collect()
+            participant = self.n_learners + j
+            agent = self.scripted[j]
+            if not self.done:
+                view = self.view(participant)
+                orders, cancel = agent.decide(view)
+                agent.on_fills(self.take_fills(participant))
+                self.submit(participant, orders, cancel_all=cancel)
+            self._next_scripted[j] = due + int(agent.interval_s * NS_PER_SECOND)
+        self.world.run_until(t)
+        self._book_fresh = False
+        self._collect()
+
+    # --- orders ------------------------------------------------------------------------------------
+
+    def submit(self, participant: int, orders: Sequence[Order], cancel_all: bool = False) -> None:
+        """Send a participant's orders now (after cancelling its resting orders if ``cancel_all``)."""
+        owner = self.owner(participant)
+        resting = self.world.open_orders(owner) if cancel_all else np.zeros(0, np.int64)
+        m = self._messages(owner, orders, resting)
+        if len(m):
+            self.world.submit(m)
+            self._book_fresh = False
+            self._collect()
+
+    def step(self, participant: int, orders: Sequence[Order], cancel_all: bool, t: int) -> None:
+        """``submit`` then ``advance(t)``: in one Numba call when no scripted agent acts before ``t``."""
+        t = min(int(t), self.end_ns)
+        if self.scripted and min(self._next_scripted) <= t:
+            self.submit(participant, orders, cancel_all)
+            self.advance(t)
+            return
+        owner = self.owner(participant)
+        m = self._messages(owner, orders, np.zeros(0, np.int64))
+        self.world.participant_step(m, owner if cancel_all else -1, t, self._book)
+        self._book_fresh = True
+        self._collect()
+
+    def _messages(self, owner: int, orders: Sequence[Order], cancels: np.ndarray) -> np.ndarray:
+        """Exchange messages: cancels of ``cancels`` (order ids), then ``orders`` (prices to ticks)."""
+        k = len(cancels)
+        n = k + len(orders)
+        if n > len(self._msg):
+            self._msg = np.zeros(2 * n, MESSAGE_DTYPE)
+        m = self._msg[:n]
+        if n == 0:
+            return m
+        m[:] = 0
+        m["owner"] = owner
+        m["kind"][:k] = MsgKind.CANCEL
+        m["order_id"][:k] = cancels
+        min_price = self.config.min_price
+        for i, order in enumerate(orders, start=k):
+            row = m[i]
+            row["side"] = order.side
+            row["qty"] = order.qty
+            if order.price is None:
+                row["kind"] = MsgKind.MARKET
+            else:
+                row["kind"] = MsgKind.LIMIT
+                row["price"] = order.price - min_price
+                row["flags"] = Flag.IOC if order.tif == "ioc" else Flag.GTC
+        return m
+
+    def open_orders(self, participant: int) -> np.ndarray:
+        return self.world.open_orders(self.owner(participant))
+
+    # --- accounting --------------------------------------------------------------------------------
+
+    def _collect(self) -> None:
+        """Book every new trade that involves a participant into its account."""
+        trades = self.world.trades_since(self._trades_seen)
+        if not len(trades):
+            return
+        self._trades_seen += len(trades)
+        self._volume_mark += int(trades["qty"].sum())
+        first = self.world.first_external
+        involved = (trades["maker_owner"] >= first) | (trades["taker_owner"] >= first)
+        for tr in trades[involved]:
+            for owner, side, aggressor, order_id in (
+                (tr["taker_owner"], tr["side"], True, tr["taker_id"]),
+                (tr["maker_owner"], -tr["side"], False, tr["maker_id"]),
+            ):
+                participant = int(owner) - first
+                if participant < 0:
+                    continue
+                acc = self.accounts[participant]
+                notional = float(tr["price"]) * int(tr["qty"])
+                acc.cash -= int(side) * notional
+                acc.fees += self.fee_rate * notional
+                acc.cash -= self.fee_rate * notional
+                acc.inventory += int(side) * int(tr["qty"])
+                acc.traded += int(tr["qty"])
+                acc.pending_fills.append(
+                    Fill(
+                        int(tr["time"]), int(side), int(tr["price"]), int(tr["qty"]), int(order_id), aggressor
+                    )
+                )
+
+    def take_fills(self, participant: int) -> list[Fill]:
+        """Fills of the participant since the last call."""
+        acc = self.accounts[participant]
+        fills, acc.pending_fills = acc.pending_fills, []
+        return fills
+
+    # --- market data -------------------------------------------------------------------------------
+
+    def book_levels(self) -> np.ndarray:
+        """Best ``DEPTH_LEVELS`` levels: ``[0]`` bids, ``[1]`` asks; rows price (ticks, -1 = none), size."""
+        if not self._book_fresh:
+            depth_both(self.world.arrays, self._book)
+            self._book_fresh = True
+        return self._book
+
+    def top_of_book(self) -> tuple[int | None, int | None]:
+        """Best bid and ask in cents (None for an empty side)."""
+        book = self.book_levels()
+        base = self.config.min_price
+        bid, ask = int(book[0, 0, 0]), int(book[1, 0, 0])
+        return (bid + base if bid >= 0 else None), (ask + base if ask >= 0 else None)
+
+    def mid(self) -> float | None:
+        bid, ask = self.top_of_book()
+        return None if bid is None or ask is None else (bid + ask) / 2
+
+    def depth(self, side: int) -> np.ndarray:
+        """Sizes of the best ``DEPTH_LEVELS`` levels of one side (zeros past the last level); a view."""
+        return self.book_levels()[0 if side > 0 else 1, 1]
+
+    def market_volume_since_last(self, participant: int) -> int:
+        """Lots the whole market traded since this participant last asked."""
+        volume = self._volume_mark - self._last_volume[participant]
+        self._last_volume[participant] = self._volume_mark
+        return volume
+
+    def view(self, participant: int) -> MarketView:
+        bid, ask = self.top_of_book()
+        acc = self.accounts[participant]
+        last = int(self.world.arrays.sc[LAST_PRICE])
+        volume = self.market_volume_since_last(participant)
+        return MarketView(
+            time=self.clock,
+            start=self.start_ns,
+            end=self.end_ns,
+            best_bid=bid,
+            best_ask=ask,
+            bid_sizes=self.depth(1).copy(),
+            ask_sizes=self.depth(-1).copy(),
+            last_price=last + self.config.min_price if last >= 0 else None,
+            volume=volume,
+            inventory=acc.inventory,
+            cash=int(round(acc.cash)),
+            open_orders=len(self.open_orders(participant)),
+        )
