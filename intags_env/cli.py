@@ -4,6 +4,7 @@
 stylized-facts report (JSON + markdown) and plots.
 ``intags facts PATH [--compare PATH]``  print the stylized facts of one or two datasets side by side
 (a LOBSTER zip, directory or message CSV).
+``intags bench ENV_ID --agents twap,pov,random_actions,model.zip --seeds 20``  a leaderboard on common seeds.
 """
 
 from __future__ import annotations
@@ -68,6 +69,25 @@ def _facts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    import intags_env  # noqa: F401  (registers the ids)
+
+    from .bench import benchmark, leaderboard_table
+
+    env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else {}
+    board, _ = benchmark(
+        args.env_id,
+        [a.strip() for a in args.agents.split(",") if a.strip()],
+        args.seeds,
+        env_kwargs,
+        out_dir=args.out,
+        progress=not args.quiet,
+    )
+    print(leaderboard_table(board))
+    print(f"wrote bench.json and rewards.png to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="intags", description="intags-env: LOB market simulation and INTAGS"
@@ -92,6 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     facts.add_argument("--compare", default=None, help="a second dataset to put side by side")
     facts.add_argument("--json", action="store_true", help="also print the facts as one JSON line")
     facts.set_defaults(func=_facts)
+
+    bench = sub.add_parser("bench", help="benchmark policies on the same seeds of an environment")
+    bench.add_argument("env_id", help="e.g. intags_env/Execution-v0")
+    bench.add_argument(
+        "--agents",
+        default="twap,pov,random_actions",
+        help="comma-separated: agent names (entry points), random_actions, or SB3 model .zip paths",
+    )
+    bench.add_argument("--seeds", type=int, default=20)
+    bench.add_argument(
+        "--env-kwargs", default=None, help="JSON of environment arguments, e.g. '{\"quantity\": 1000}'"
+    )
+    bench.add_argument("--out", default="out/bench")
+    bench.add_argument("--quiet", action="store_true")
+    bench.set_defaults(func=_bench)
     return parser
 
 
@@ -99,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, KeyError) as err:
         print(f"intags {args.command}: error: {err}", file=sys.stderr)
         return 2
 

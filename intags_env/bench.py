@@ -1,0 +1,249 @@
+"""Policy benchmarking: every contestant on the same seeds (common random numbers), a leaderboard with
+confidence intervals, a JSON and plots.
+
+A contestant is a ``TradingAgent`` (an instance, or a name from the ``intags_env.agents`` entry-point
+group), ``"random_actions"`` (uniform random valid actions), or a Stable-Baselines3 model (``.zip`` path or
+object with ``predict``). Trading agents act through ``env.step_orders``, so they are scored by exactly
+the environment's reward; they are built with the environment's ``quantity`` / ``side`` when they take
+such arguments, so a TWAP works the same parent order as the learner.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from scipy import stats
+
+from .envs.protocol import TradingAgent
+from .envs.registry import GROUP, load_agent
+
+__all__ = ["EpisodeResult", "Standing", "benchmark", "leaderboard_table"]
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    agent: str
+    seed: int
+    reward: float  # the episode's return
+    pnl: float  # dollars, inventory marked at the mid
+    shortfall_bps: float  # NaN where the environment has no parent order
+    inventory_risk: float  # standard deviation of the inventory over the episode (shares)
+    steps: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    agent: str
+    episodes: int
+    reward_mean: float
+    reward_ci95: float  # half-width of the 95% t-interval of the mean
+    pnl_mean: float
+    shortfall_bps_mean: float
+    inventory_risk_mean: float
+
+
+class _Policy:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def reset(self, env: gym.Env, seed: int) -> None: ...
+
+    def step(self, env: gym.Env, obs: np.ndarray) -> tuple:
+        raise NotImplementedError
+
+
+class _RandomActions(_Policy):
+    def reset(self, env: gym.Env, seed: int) -> None:
+        env.action_space.seed(seed)
+
+    def step(self, env: gym.Env, obs: np.ndarray) -> tuple:
+        return env.step(env.action_space.sample())
+
+
+class _AgentPolicy(_Policy):
+    def __init__(self, agent: TradingAgent) -> None:
+        super().__init__(agent.name)
+        self.agent = agent
+
+    def reset(self, env: gym.Env, seed: int) -> None:
+        self.agent.reset(seed)
+
+    def step(self, env: gym.Env, obs: np.ndarray) -> tuple:
+        base = env.unwrapped
+        orders, cancel = self.agent.decide(base.session.view(0))
+        out = base.step_orders(orders, cancel)
+        self.agent.on_fills(out[4]["fills"])
+        return out
+
+
+class _ModelPolicy(_Policy):
+    def __init__(self, model: Any, name: str) -> None:
+        super().__init__(name)
+        self.model = model
+
+    def step(self, env: gym.Env, obs: np.ndarray) -> tuple:
+        action, _ = self.model.predict(obs, deterministic=True)
+        return env.step(action)
+
+
+def _load_model(path: str) -> Any:
+    from stable_baselines3 import A2C, DQN, PPO, SAC
+
+    errors = []
+    for algo in (PPO, A2C, DQN, SAC):
+        try:
+            return algo.load(path, device="cpu")
+        except Exception as err:
+            errors.append(f"{algo.__name__}: {err}")
+    raise ValueError(f"could not load {path} as a Stable-Baselines3 model: " + "; ".join(errors))
+
+
+def _policy(contestant: Any, env: gym.Env) -> _Policy:
+    if isinstance(contestant, _Policy):
+        return contestant
+    if isinstance(contestant, TradingAgent):
+        return _AgentPolicy(contestant)
+    if hasattr(contestant, "predict"):
+        return _ModelPolicy(contestant, type(contestant).__name__)
+    if not isinstance(contestant, str):
+        raise TypeError(
+            f"a contestant is a TradingAgent, an agent name, 'random_actions' or an SB3 model; "
+            f"got {type(contestant).__name__}"
+        )
+    if contestant == "random_actions":
+        return _RandomActions(contestant)
+    if contestant.endswith(".zip"):
+        return _ModelPolicy(_load_model(contestant), Path(contestant).stem)
+    base = env.unwrapped
+    kwargs: dict[str, Any] = {"interval_s": base.interval / 1e9}
+    target = [ep for ep in entry_points(group=GROUP) if ep.name == contestant]
+    if target:
+        params = inspect.signature(target[0].load()).parameters
+        for name in ("quantity", "side"):
+            if name in params and hasattr(base, name):
+                kwargs[name] = getattr(base, name)
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+    return _AgentPolicy(load_agent(contestant, **kwargs))
+
+
+def run_episode(env: gym.Env, policy: _Policy, seed: int) -> EpisodeResult:
+    obs, info = env.reset(seed=seed)
+    policy.reset(env, seed)
+    total, steps, inventory = 0.0, 0, [info["inventory"]]
+    done = False
+    while not done:
+        obs, reward, terminated, truncated, info = policy.step(env, obs)
+        total += reward
+        steps += 1
+        inventory.append(info["inventory"])
+        done = terminated or truncated
+    return EpisodeResult(
+        policy.name,
+        seed,
+        total,
+        float(info["pnl"]),
+        float(info.get("shortfall_bps", np.nan)),
+        float(np.std(inventory)),
+        steps,
+    )
+
+
+def _stand(name: str, rows: list[EpisodeResult]) -> Standing:
+    rewards = np.array([r.reward for r in rows])
+    half = float(stats.t.ppf(0.975, len(rows) - 1) * stats.sem(rewards)) if len(rows) > 1 else float("nan")
+    return Standing(
+        name,
+        len(rows),
+        float(rewards.mean()),
+        half,
+        float(np.mean([r.pnl for r in rows])),
+        float(np.mean([r.shortfall_bps for r in rows])),
+        float(np.mean([r.inventory_risk for r in rows])),
+    )
+
+
+def benchmark(
+    env_id: str,
+    contestants: Sequence[Any],
+    seeds: Sequence[int] | int = 20,
+    env_kwargs: dict[str, Any] | None = None,
+    out_dir: str | Path | None = None,
+    progress: bool = False,
+) -> tuple[list[Standing], list[EpisodeResult]]:
+    """Run every contestant on the same seeds of ``env_id``; returns the leaderboard (best mean reward
+    first) and every episode. With ``out_dir``: ``bench.json`` and ``rewards.png`` there."""
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise ValueError("need at least one seed")
+    env = gym.make(env_id, **(env_kwargs or {}))
+    policies = [_policy(c, env) for c in contestants]
+    episodes: list[EpisodeResult] = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(policies) * len(seed_list), desc=f"bench {env_id}", unit="episode")
+    for policy in policies:
+        for seed in seed_list:
+            episodes.append(run_episode(env, policy, seed))
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    env.close()
+    board = sorted(
+        (_stand(p.name, [e for e in episodes if e.agent == p.name]) for p in policies),
+        key=lambda s: -s.reward_mean,
+    )
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "bench.json").write_text(
+            json.dumps(
+                {
+                    "env": env_id,
+                    "seeds": seed_list,
+                    "leaderboard": [asdict(s) for s in board],
+                    "episodes": [asdict(e) for e in episodes],
+                },
+                indent=2,
+            )
+        )
+        _plot(board, episodes, out / "rewards.png", env_id)
+    return board, episodes
+
+
+def leaderboard_table(board: Sequence[Standing]) -> str:
+    rows = [
+        f"{'agent':<20}{'episodes':>9}{'reward':>12}{'95% CI':>10}{'P&L $':>12}{'shortfall bp':>14}"
+        f"{'inv. risk':>11}"
+    ]
+    for s in board:
+        rows.append(
+            f"{s.agent:<20}{s.episodes:>9}{s.reward_mean:>12.3f}{s.reward_ci95:>10.3f}"
+            f"{s.pnl_mean:>12.2f}{s.shortfall_bps_mean:>14.3f}{s.inventory_risk_mean:>11.1f}"
+        )
+    return "\n".join(rows)
+
+
+def _plot(board: Sequence[Standing], episodes: Sequence[EpisodeResult], path: Path, title: str) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 3.5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    names = [s.agent for s in board]
+    ax.boxplot([[e.reward for e in episodes if e.agent == n] for n in names], tick_labels=names)
+    ax.set_ylabel("episode return")
+    ax.set_title(f"{title}: same seeds for every agent")
+    fig.tight_layout()
+    fig.savefig(path)
