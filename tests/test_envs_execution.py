@@ -158,3 +158,34 @@ def test_vector_envs_run() -> None:
     assert dummy.reset().shape == (2, 9)
     dummy.step(np.array([[2, 0], [1, 2]]))
     dummy.close()
+
+
+def test_subproc_vec_env_runs() -> None:
+    sb3_vec = pytest.importorskip("stable_baselines3.common.vec_env")
+    vec = sb3_vec.SubprocVecEnv([lambda: ExecutionEnv(**FAST) for _ in range(2)])
+    vec.seed(0)
+    obs = vec.reset()
+    assert obs.shape == (2, 9)
+    obs, rewards, _, infos = vec.step(np.array([[2, 0], [2, 2]]))
+    assert rewards.shape == (2,) and len(infos) == 2
+    vec.close()
+
+
+def test_a_trained_model_trades_as_a_trading_agent() -> None:
+    sb3 = pytest.importorskip("stable_baselines3")
+    from intags_agents.sb3 import SB3Agent
+
+    from intags_env.envs import TradingAgent
+
+    model = sb3.PPO("MlpPolicy", ExecutionEnv(**FAST), n_steps=32, batch_size=32, device="cpu", seed=0)
+    agent = SB3Agent(model, "intags_env/Execution-v0", name="ppo", **FAST)
+    assert isinstance(agent, TradingAgent)
+    env = ExecutionEnv(**FAST, background_agents=[agent])
+    env.reset(seed=4)
+    done = False
+    while not done:
+        _, _, done, _, _ = env.step(np.array([0, 0]))
+    # the model's orders reached the market: its account moved, in the direction of its parent order
+    assert env.session.accounts[1].traded > 0 and env.session.accounts[1].inventory > 0
+    with pytest.raises(TypeError, match="TraderEnv"):
+        SB3Agent(model, gym.make("CartPole-v1").unwrapped)
