@@ -26,7 +26,7 @@ class Args:
     total_timesteps: int = 150_000
     n_envs: int = 4
     seed: int = 0
-    quantity: int = 2_000
+    quantity: int = 6_000  # ~3/4 of the market's volume over the horizon: execution quality matters
     horizon_s: float = 300.0
     decision_interval_s: float = 10.0
     eval_seeds: int = 30

@@ -78,7 +78,7 @@ class _AgentPolicy(_Policy):
 
     def step(self, env: gym.Env, obs: np.ndarray) -> tuple:
         base = env.unwrapped
-        orders, cancel = self.agent.decide(base.session.view(0))
+        orders, cancel = self.agent.decide(base.view())
         out = base.step_orders(orders, cancel)
         self.agent.on_fills(out[4]["fills"])
         return out

@@ -8,6 +8,7 @@ accounting, ``info``, rendering — lives here, once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..world import World, WorldConfig
 from ..world.config import NS_PER_SECOND, format_time_of_day
-from .protocol import Fill, Order, TradingAgent
+from .protocol import Fill, MarketView, Order, TradingAgent
 from .session import TradingSession
 
 __all__ = ["MARKET_FEATURES", "TraderEnv"]
@@ -149,6 +150,11 @@ class TraderEnv(gym.Env):
 
     def _task_done(self) -> bool:
         return False
+
+    def view(self) -> MarketView:
+        """The learner's ``MarketView`` now, bounded by this episode (start = after the warm-up, end = the
+        horizon): what a ``TradingAgent`` playing in the learner's seat decides on."""
+        return replace(self.session.view(0), start=self.t0, end=self.t0 + self.n_steps * self.interval)
 
     # --- observation and info ------------------------------------------------------------------------
 
