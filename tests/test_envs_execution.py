@@ -189,3 +189,22 @@ def test_a_trained_model_trades_as_a_trading_agent() -> None:
     assert env.session.accounts[1].traded > 0 and env.session.accounts[1].inventory > 0
     with pytest.raises(TypeError, match="TraderEnv"):
         SB3Agent(model, gym.make("CartPole-v1").unwrapped)
+
+
+def test_pnl_is_cash_plus_marked_inventory_and_fills_match_the_trade_log() -> None:
+    env = ExecutionEnv(**FAST, quantity=400, fee_bps=1.0)
+    env.reset(seed=6)
+    fills = []
+    done = False
+    while not done:
+        _, _, done, _, info = env.step(np.array([2, 1]))
+        fills += info["fills"]
+        cash = -sum(f.side * f.price * f.qty for f in fills) - info["fees"] * 100
+        assert info["cash"] * 100 == pytest.approx(cash)
+        assert info["pnl"] == pytest.approx(info["cash"] + info["inventory"] * info["mid"])
+    fees = sum(f.price * f.qty for f in fills) * 1e-4
+    assert info["fees"] * 100 == pytest.approx(fees)
+    trades = env.session.world.trades_since(0)
+    me = env.session.owner(0)
+    mine = trades[(trades["maker_owner"] == me) | (trades["taker_owner"] == me)]
+    assert sorted((int(t["price"]), int(t["qty"])) for t in mine) == sorted((f.price, f.qty) for f in fills)
