@@ -133,9 +133,8 @@ class TradingSession:
             participant = self.n_learners + j
             agent = self.scripted[j]
             if not self.done:
-                view = self.view(participant)
-                orders, cancel = agent.decide(view)
                 agent.on_fills(self.take_fills(participant))
+                orders, cancel = agent.decide(self.view(participant))
                 self.submit(participant, orders, cancel_all=cancel)
             self._next_scripted[j] = due + int(agent.interval_s * NS_PER_SECOND)
         self.world.run_until(t)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..exchange.book import BEST_ASK, BEST_BID, N_ASK_ORDERS, N_BID_ORDERS
+from ..exchange.book import BEST_ASK, BEST_BID, N_ASK_ORDERS, N_BID_ORDERS, N_LEVELS
 from ..exchange.kernels import find_slot
 from ..exchange.types import MsgKind
 from .layout import (
@@ -59,6 +59,7 @@ from .layout import (
     P_SIDE,
     W_END,
     W_MIN_PRICE,
+    W_N_SKIPPED_ORDERS,
     W_N_TRADES,
     W_PEND_FREE,
     W_START,
@@ -164,6 +165,9 @@ def send(
 ):
     """Send a message from ``agent``: applied at once if ``now`` or the agent has no latency, else added
     to ``chain`` ((head, tail) of this decision's in-flight messages) for ``flush`` to schedule."""
+    if kind == LIMIT and (price < 0 or price >= sc[N_LEVELS]):
+        ws[W_N_SKIPPED_ORDERS] += 1  # off the book's price grid (a drained book): not sent, counted
+        return WorldStatus.OK
     if now or ag_i[agent, A_LATENCY] == 0:
         return apply_message(
             sc,

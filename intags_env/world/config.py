@@ -298,7 +298,11 @@ class LatencyConfig:
 
 @dataclass(frozen=True)
 class BookConfig:
-    """The exchange's capacities and what the record keeps."""
+    """The exchange's capacities and what the record keeps.
+
+    A background agent's order priced off the book's grid (possible only after some participant drained a
+    side of the book, so that spreads and ladder spacings explode) is not sent; ``SimulationResult``'s
+    ``n_skipped_orders`` counts them. A participant's order off the grid is an error."""
 
     n_levels: int = 1 << 17  # ticks around r_bar: prices r_bar - n_levels/2 .. r_bar + n_levels/2 - 1
     max_orders: int = 1 << 16

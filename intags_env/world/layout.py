@@ -49,7 +49,8 @@ W_N_MESSAGES = 14  # messages sent to the exchange (including rejected ones)
 W_N_REJECTED = 15
 W_MM_FIRST = 16  # market makers occupy agent indices [W_MM_FIRST, W_MM_FIRST + W_MM_COUNT)
 W_MM_COUNT = 17
-N_WS = 18
+W_N_SKIPPED_ORDERS = 18  # background orders not sent because their price is off the book's grid
+N_WS = 19
 
 # wf: world float scalars
 WF_FUNDAMENTAL = 0  # cents, at time W_ORACLE_T

@@ -98,6 +98,15 @@ def heap_push(ws, heap, time, payload):
 
 
 @kernel
+def heap_push_all(ws, heap, times, payloads):
+    """Schedule many entries in order; False if the queue fills up."""
+    for i in range(times.shape[0]):
+        if not heap_push(ws, heap, times[i], payloads[i]):
+            return False
+    return True
+
+
+@kernel
 def heap_pop(ws, heap):
     """Remove the earliest entry; returns its (time, payload). The queue must not be empty."""
     time = heap[0, H_TIME]

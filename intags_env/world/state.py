@@ -73,7 +73,7 @@ from .layout import (
     WF_SIZE_SIGMA,
     AgentType,
 )
-from .market import heap_push
+from .market import heap_push_all
 from .oracle import draw_next_shock
 
 SPEED_OF_LIGHT_M_PER_NS = 0.299792458
@@ -207,9 +207,14 @@ def build_world(
     rng: np.random.Generator,
     n_external: int = 0,
     record_capacity: int = 1 << 16,
+    reuse: WorldArrays | None = None,
 ) -> WorldArrays:
-    """Fresh arrays for one episode, with every background agent's first wake-up scheduled; external
-    participants get agent indices after the background's."""
+    """Fresh state for one episode, with every background agent's first wake-up scheduled; external
+    participants get agent indices after the background's.
+
+    ``reuse``: a previous episode's arrays of the same world; its large buffers whose contents past their
+    counters are never read (the event scratch, the records, the open-order lists) are taken over instead
+    of allocated again — allocating them dominated ``reset``."""
     c = config
     book = new_book(c.book.n_levels, c.book.max_orders)
     shadow = new_book(c.book.n_levels, 1)
@@ -228,7 +233,7 @@ def build_world(
     wf = _world_floats(c)
     ws[W_NEXT_SHOCK] = draw_next_shock(wf, rng, c.start_ns)
 
-    pend_rows = 64 * max(1, n_agents)
+    pend_rows = 8 * n_agents + 1024  # in-flight messages (agents with latency): a few decisions each
     pend = np.zeros((pend_rows, N_PF), np.int64)
     pend[:, P_NEXT] = np.arange(1, pend_rows + 1)
     pend[-1, P_NEXT] = -1
@@ -245,6 +250,28 @@ def build_world(
         pend,
         ag_i,
         ag_f,
+        *(
+            _buffers(c, n_agents, record_capacity)
+            if reuse is None or reuse.ag_orders.shape[0] != n_agents
+            else (
+                reuse.ag_orders,
+                reuse.ag_hist,
+                reuse.ev,
+                reuse.rec,
+                reuse.rec_book,
+                reuse.trades,
+                reuse.scratch,
+            )
+        ),
+        np.full(2, -1, np.int64),
+    )
+    _schedule_first_wakeups(arrays, c, rng)
+    return arrays
+
+
+def _buffers(c: WorldConfig, n_agents: int, record_capacity: int) -> tuple[np.ndarray, ...]:
+    """ag_orders, ag_hist, ev, rec, rec_book, trades, scratch (see ``WorldArrays``)."""
+    return (
         np.zeros((n_agents, MAX_OPEN_ORDERS), np.int64),
         np.zeros((n_agents, max(1, c.momentum.long_window)), np.float64),
         np.zeros(3 * c.book.max_orders + 64, _event_dtype()),
@@ -252,10 +279,7 @@ def build_world(
         np.zeros((record_capacity, 4 * c.book.record_levels), np.int64),
         np.zeros(record_capacity, TRADE_DTYPE),
         np.zeros((3, max(64, c.book.record_levels)), np.int64),
-        np.full(2, -1, np.int64),
     )
-    _schedule_first_wakeups(arrays, c, rng)
-    return arrays
 
 
 def _event_dtype() -> np.dtype:
@@ -276,15 +300,15 @@ def _schedule_first_wakeups(a: WorldArrays, c: WorldConfig, rng: np.random.Gener
         x = u
     wake = lo + (x * (hi - lo)).astype(np.int64)
     at_open = start + rng.integers(0, 100, size=c.noise.count)
-    for agent, (t, t_open) in enumerate(zip(wake.tolist(), at_open.tolist())):
-        if t < end:
-            heap_push(a.ws, a.heap, max(t, t_open) if t < start else t, 4 * agent + WAKE)
+    noise_t = np.where(wake < start, np.maximum(wake, at_open), wake)
     first = c.noise.count
-    for agent in range(first, first + c.value.count + c.market_makers.count + c.momentum.count):
-        delay = rng.exponential(a.ag_f[agent, F_WAKE_MEAN])
-        t = start + int(round(delay))
-        if t < end:
-            heap_push(a.ws, a.heap, t, 4 * agent + WAKE)
+    others = np.arange(first, first + c.value.count + c.market_makers.count + c.momentum.count)
+    other_t = start + np.round(rng.exponential(a.ag_f[others, F_WAKE_MEAN])).astype(np.int64)
+    times = np.concatenate([noise_t, other_t])
+    payloads = 4 * np.concatenate([np.arange(first), others]) + WAKE
+    keep = times < end
+    if not heap_push_all(a.ws, a.heap, times[keep], payloads[keep]):
+        raise RuntimeError(f"the event queue ({len(a.heap)} entries) cannot hold the first wake-ups")
 
 
 def grow_records(a: WorldArrays) -> WorldArrays:

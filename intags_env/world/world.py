@@ -23,6 +23,7 @@ from .layout import (
     W_N_MESSAGES,
     W_N_REC,
     W_N_REJECTED,
+    W_N_SKIPPED_ORDERS,
     W_N_TRADES,
     W_STATUS_AGENT,
     WF_FUNDAMENTAL,
@@ -66,6 +67,7 @@ class SimulationResult:
     agent_types: np.ndarray
     n_exchange_messages: int
     n_rejected: int
+    n_skipped_orders: int = 0  # background orders priced off the book's grid, not sent
 
     def __len__(self) -> int:
         return len(self.lobster)
@@ -110,7 +112,7 @@ class World:
         """Start a new session at ``config.start`` with every agent's first wake-up scheduled."""
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.arrays = build_world(self.config, self.rng, self.n_external)
+        self.arrays = build_world(self.config, self.rng, self.n_external, reuse=self.arrays)
 
     def run_until(self, t: int) -> None:
         """Advance the background to time ``t`` (ns after midnight; capped at the session end)."""
@@ -248,7 +250,7 @@ class World:
 
     def result(self, copy: bool = True) -> SimulationResult:
         """Everything recorded so far, as a ``SimulationResult``; ``copy=False`` shares the world's record
-        buffers (fine once the world is no longer run)."""
+        buffers (valid until the world runs or resets again)."""
         a = self._require()
         n = int(a.ws[W_N_REC])
         rec = a.rec[:n]
@@ -276,6 +278,7 @@ class World:
             agent_types=a.ag_i[:, 0].astype(np.int8),
             n_exchange_messages=int(a.ws[W_N_MESSAGES]),
             n_rejected=int(a.ws[W_N_REJECTED]),
+            n_skipped_orders=int(a.ws[W_N_SKIPPED_ORDERS]),
         )
 
     def _require(self) -> WorldArrays:
