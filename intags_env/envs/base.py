@@ -52,6 +52,8 @@ class TraderEnv(gym.Env):
         volume_scale: float = 1_000.0,
         inventory_scale: float = 1_000.0,
         render_mode: str | None = None,
+        session: TradingSession | None = None,
+        participant: int = 0,
     ) -> None:
         if decision_interval_s <= 0 or horizon_s <= 0 or warmup_s < 0:
             raise ValueError(
@@ -63,7 +65,17 @@ class TraderEnv(gym.Env):
                 f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
             )
         self.render_mode = render_mode
-        self.session = TradingSession(background, n_learners=1, scripted=background_agents, fee_bps=fee_bps)
+        # ``session``/``participant``: play one seat of a session someone else owns and steps (the
+        # multi-agent market); by default the environment owns a session with one learner, participant 0
+        self.owns_session = session is None
+        self.session = session or TradingSession(
+            background, n_learners=1, scripted=background_agents, fee_bps=fee_bps
+        )
+        if not 0 <= participant < self.session.n_learners:
+            raise ValueError(
+                f"participant must be a learner seat 0..{self.session.n_learners - 1}, got {participant}"
+            )
+        self.participant = participant
         self.interval = int(decision_interval_s * NS_PER_SECOND)
         self.n_steps = max(1, int(round(horizon_s / decision_interval_s)))
         self.warmup = int(warmup_s * NS_PER_SECOND)
@@ -95,6 +107,9 @@ class TraderEnv(gym.Env):
     def _on_reset(self) -> None:
         """Called after the warm-up, before the first observation."""
 
+    def _on_sent(self, orders: Sequence[Order]) -> None:
+        """Called with the orders about to be sent this step (e.g. to report them in ``info``)."""
+
     def _finish(self, fills: list[Fill]) -> list[Fill]:
         """At the end of the horizon (``fills``: the last step's, not yet booked): e.g. force-execute what
         is left. Returns the fills it caused."""
@@ -106,15 +121,21 @@ class TraderEnv(gym.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
+        if not self.owns_session:
+            raise RuntimeError("this environment plays a seat of a shared session: its owner resets it")
         session = self.session
         session.reset(int(self.np_random.integers(0, 2**63 - 1)))
-        self.t0 = session.start_ns + self.warmup
-        session.advance(self.t0)
-        session.take_fills(0)
+        session.advance(session.start_ns + self.warmup)
+        return self.start_episode()
+
+    def start_episode(self) -> tuple[np.ndarray, dict]:
+        """Begin the episode at the session's current time (after the warm-up): the first observation."""
+        session = self.session
+        session.take_fills(self.participant)
+        self.t0 = session.clock
         self.k = 0
         self.mid0 = session.mid() or float(session.config.oracle.r_bar)
         self.last_mid = self.mid0
-        self.last_pnl = 0.0
         self._path = [(self.t0, self.mid0)]
         self._step_fills: list[Fill] = []
         self._on_reset()
@@ -132,10 +153,20 @@ class TraderEnv(gym.Env):
     ) -> tuple[np.ndarray, float, bool, bool, dict]:
         """Step with orders instead of an action (how scripted ``TradingAgent``s are benchmarked on the very
         same reward): send them (after cancelling resting orders), advance to the next decision."""
+        if not self.owns_session:
+            raise RuntimeError("this environment plays a seat of a shared session: its owner steps it")
+        self._on_sent(orders)
+        self.session.step(self.participant, orders, cancel_all, self.next_decision_time())
+        return self.finish_step()
+
+    def next_decision_time(self) -> int:
+        return self.t0 + (self.k + 1) * self.interval
+
+    def finish_step(self) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """After the market reached the next decision: book this seat's fills; observation, reward, info."""
         session = self.session
         self.k += 1
-        session.step(0, orders, cancel_all, self.t0 + self.k * self.interval)
-        fills = session.take_fills(0)
+        fills = session.take_fills(self.participant)
         final = self.k >= self.n_steps or session.done
         if final:
             fills += self._finish(fills)
@@ -154,7 +185,14 @@ class TraderEnv(gym.Env):
     def view(self) -> MarketView:
         """The learner's ``MarketView`` now, bounded by this episode (start = after the warm-up, end = the
         horizon): what a ``TradingAgent`` playing in the learner's seat decides on."""
-        return replace(self.session.view(0), start=self.t0, end=self.t0 + self.n_steps * self.interval)
+        return replace(
+            self.session.view(self.participant), start=self.t0, end=self.t0 + self.n_steps * self.interval
+        )
+
+    @property
+    def account(self) -> Any:
+        """This seat's ``Account`` (cash, inventory, fees, fills)."""
+        return self.session.accounts[self.participant]
 
     # --- observation and info ------------------------------------------------------------------------
 
@@ -168,14 +206,14 @@ class TraderEnv(gym.Env):
         o[2] = CLIP if bid is None or ask is None else (ask - bid) / 10.0
         o[3] = _imbalance(bid_sizes[0], ask_sizes[0])
         o[4] = _imbalance(float(bid_sizes.sum()), float(ask_sizes.sum()))
-        o[5] = s.market_volume_since_last(0) / self.volume_scale
-        o[6] = s.accounts[0].inventory / self.inventory_scale
+        o[5] = s.market_volume_since_last(self.participant) / self.volume_scale
+        o[6] = self.account.inventory / self.inventory_scale
         self._extra(o[len(MARKET_FEATURES) :])
         np.clip(o, -CLIP, CLIP, out=o)
         return o.copy()
 
     def _info(self) -> dict[str, Any]:
-        acc = self.session.accounts[0]
+        acc = self.account
         return {
             "time": self.session.clock,
             "pnl": acc.pnl(self.last_mid) / 100.0,  # dollars, inventory marked at the mid
@@ -199,7 +237,7 @@ class TraderEnv(gym.Env):
     def _render_text(self) -> str:
         s = self.session
         ex = World.exchange.fget(s.world)  # a read view of the book, in cents
-        acc = s.accounts[0]
+        acc = self.account
         head = (
             f"{type(self).__name__} {format_time_of_day(s.clock)}  step {self.k}/{self.n_steps}  "
             f"inventory {acc.inventory}  cash {acc.cash / 100:,.2f}  P&L {acc.pnl(self.last_mid) / 100:,.2f}"
@@ -217,7 +255,7 @@ class TraderEnv(gym.Env):
         ax.plot((np.asarray(t) - self.t0) / NS_PER_SECOND, np.asarray(mid) / 100.0, lw=1.0)
         ax.set_xlabel("seconds since start")
         ax.set_ylabel("mid (USD)")
-        ax.set_title(f"{type(self).__name__}: inventory {self.session.accounts[0].inventory}")
+        ax.set_title(f"{type(self).__name__}: inventory {self.account.inventory}")
         fig.tight_layout()
         canvas.draw()
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -106,14 +106,14 @@ class ExecutionEnv(TraderEnv):
         for f in fills:
             self.filled += f.qty * f.side * self.side
             self.cost += self.side * (f.price - self.mid0) * f.qty
-        self.cost_fees = self.session.accounts[0].fees
+        self.cost_fees = self.account.fees
 
     def _finish(self, fills: list[Fill]) -> list[Fill]:
         """Cancel what rests and force-execute the rest with a market order; what the book cannot absorb is
         charged at the mid plus ``unfilled_penalty_bps`` (a synthetic fill, flagged with order id -1)."""
         left = self._remaining() - sum(f.qty for f in fills)
-        self.session.submit(0, [Order(self.side, left)] if left > 0 else [], cancel_all=True)
-        forced = self.session.take_fills(0)
+        self.session.submit(self.participant, [Order(self.side, left)] if left > 0 else [], cancel_all=True)
+        forced = self.session.take_fills(self.participant)
         left -= sum(f.qty for f in forced)
         if left > 0:
             price = int(round(self.last_mid * (1 + self.side * self.unfilled_penalty_bps * 1e-4)))

@@ -120,7 +120,7 @@ class MarketMakingEnv(TraderEnv):
         return math.ceil(mid) - 1 if side > 0 else math.floor(mid) + 1
 
     def _orders(self, action: Any) -> tuple[list[Order], bool]:
-        inventory = self.session.accounts[0].inventory
+        inventory = self.account.inventory
         orders, blocked = [], []
         for side, offset_i, size_i in ((1, action[0], action[2]), (-1, action[1], action[3])):
             size = QUOTE_SIZES[int(size_i)]
@@ -134,22 +134,19 @@ class MarketMakingEnv(TraderEnv):
         self._blocked_next = "both" if len(blocked) == 2 else (blocked[0] if blocked else None)
         return orders, True
 
-    def step_orders(
-        self, orders: Sequence[Order], cancel_all: bool = True
-    ) -> tuple[np.ndarray, float, bool, bool, dict]:
-        """``TraderEnv.step_orders``, remembering what was quoted (for ``info``)."""
+    def _on_sent(self, orders: Sequence[Order]) -> None:
+        """Remember what this step sends (for ``info``)."""
         self.quotes = {
             name: next((o for o in orders if o.side == side), None) for side, name in SIDE_NAMES.items()
         }
         self.blocked_side, self._blocked_next = self._blocked_next, None
-        return super().step_orders(orders, cancel_all)
 
     # --- reward, features, info ----------------------------------------------------------------------
 
     def _reward(self, fills: list[Fill], final: bool) -> float:
         for f in fills:
             self.filled[f.side] += f.qty
-        acc = self.session.accounts[0]
+        acc = self.account
         pnl = acc.pnl(self.last_mid) / 100.0
         penalty = self.inventory_penalty * abs(acc.inventory)
         change, self.last_pnl = pnl - self.last_pnl, pnl
@@ -160,7 +157,7 @@ class MarketMakingEnv(TraderEnv):
         largest = max(QUOTE_SIZES)
         out[0] = self.filled[1] / largest
         out[1] = self.filled[-1] / largest
-        out[2] = self.session.accounts[0].inventory / self.max_inventory
+        out[2] = self.account.inventory / self.max_inventory
         self.filled = {1: 0, -1: 0}  # read once: the next observation counts the next interval's fills
 
     def _info(self) -> dict[str, Any]:

@@ -96,26 +96,23 @@ class TradingEnv(TraderEnv):
         side = int(action) - 1
         if side == 0:
             return [], True
-        if side * self.session.accounts[0].inventory + self.trade_size > self.max_position:
+        if side * self.account.inventory + self.trade_size > self.max_position:
             self._limited_next = True
             return [], True
         return [Order(side, self.trade_size)], True
 
-    def step_orders(
-        self, orders: Sequence[Order], cancel_all: bool = True
-    ) -> tuple[np.ndarray, float, bool, bool, dict]:
-        """``TraderEnv.step_orders``, remembering what was traded (for ``info``)."""
+    def _on_sent(self, orders: Sequence[Order]) -> None:
+        """Remember what this step sends (for ``info``)."""
         self.trade = orders[0] if orders else None
         self.limited, self._limited_next = self._limited_next, False
-        return super().step_orders(orders, cancel_all)
 
     def _reward(self, fills: list[Fill], final: bool) -> float:
-        pnl = self.session.accounts[0].pnl(self.last_mid) / 100.0
+        pnl = self.account.pnl(self.last_mid) / 100.0
         change, self.last_pnl = pnl - self.last_pnl, pnl
         return change
 
     def _extra(self, out: np.ndarray) -> None:
-        out[0] = self.session.accounts[0].inventory / self.max_position
+        out[0] = self.account.inventory / self.max_position
         out[1] = 1e4 * math.log(self.last_mid / self.prev_mid)
         self.prev_mid = self.last_mid  # read once: the next observation measures the next interval
 
