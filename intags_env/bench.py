@@ -247,3 +247,47 @@ def _plot(board: Sequence[Standing], episodes: Sequence[EpisodeResult], path: Pa
     ax.set_title(f"{title}: same seeds for every agent")
     fig.tight_layout()
     fig.savefig(path)
+
+
+def benchmark_population(
+    make_parallel: Any, populations: dict[str, dict[str, Any]], seeds: Sequence[int] | int = 20
+) -> dict[str, list[Standing]]:
+    """The multi-agent harness: each named population (agent -> policy ``obs -> action``; a missing agent
+    acts at random) plays the same seeds of ``make_parallel()``; returns each agent's standing per
+    population (mean return with its 95% CI, P&L, inventory risk)."""
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if len(seed_list) < 2:
+        raise ValueError("need at least two seeds for confidence intervals")
+    out: dict[str, list[Standing]] = {}
+    for label, policies in populations.items():
+        env = make_parallel()
+        episodes: dict[str, list[EpisodeResult]] = {a: [] for a in env.possible_agents}
+        for seed in seed_list:
+            obs, infos = env.reset(seed=seed)
+            totals = dict.fromkeys(env.possible_agents, 0.0)
+            inventories: dict[str, list[int]] = {a: [infos[a]["inventory"]] for a in env.possible_agents}
+            last = dict(infos)
+            while env.agents:
+                actions = {
+                    a: (policies[a](obs[a]) if a in policies else env.action_space(a).sample())
+                    for a in env.agents
+                }
+                obs, rewards, _, _, infos = env.step(actions)
+                for a, r in rewards.items():
+                    totals[a] += r
+                    inventories[a].append(infos[a]["inventory"])
+                    last[a] = infos[a]
+            for a in env.possible_agents:
+                episodes[a].append(
+                    EpisodeResult(
+                        a,
+                        seed,
+                        totals[a],
+                        float(last[a]["pnl"]),
+                        float(last[a].get("shortfall_bps", np.nan)),
+                        float(np.std(inventories[a])),
+                        len(inventories[a]) - 1,
+                    )
+                )
+        out[label] = [_stand(a, rows) for a, rows in episodes.items()]
+    return out

@@ -47,7 +47,7 @@ class ExecutionEnv(TraderEnv):
     (``TradingAgent``s trading alongside), ``render_mode`` ('ansi' or 'rgb_array').
 
     **Info**: ``pnl``, ``cash``, ``inventory``, ``fees``, ``fills`` (this step's ``Fill``s), ``filled``,
-    ``remaining``, ``arrival_price``, ``shortfall_bps``, ``vwap``.
+    ``remaining``, ``arrival_price``, ``shortfall_bps``, ``vwap`` (None before the first fill).
 
     **Version history**: v0 — first version.
     """
@@ -141,7 +141,7 @@ class ExecutionEnv(TraderEnv):
             remaining=self._remaining(),
             arrival_price=self.mid0 / 100.0,
             shortfall_bps=(self.cost + getattr(self, "cost_fees", 0.0)) / (self.quantity * self.mid0) * 1e4,
-            vwap=(self.mid0 + self.cost / self.filled * self.side) / 100.0 if self.filled else float("nan"),
+            vwap=(self.mid0 + self.cost / self.filled * self.side) / 100.0 if self.filled else None,
             step_qty=bought,
         )
         return info

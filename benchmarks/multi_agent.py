@@ -1,0 +1,72 @@
+"""Cycles per second of the PettingZoo market with 2, 4 and 8 learning agents on the ``rmsc04`` background.
+
+A cycle = every live agent acts once and the market runs to the next decision (1-second decisions,
+random actions drawn beforehand, a mixed population: market makers, buyers, sellers and directional
+traders); resets are included. Also PettingZoo's own ``performance_benchmark`` on the AEC form.
+
+Run: ``python benchmarks/multi_agent.py [--cycles 3000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import statistics
+import time
+
+from pettingzoo.test import performance_benchmark
+
+from intags_env.envs import market_v0
+
+KINDS = (
+    ("market_maker", {}),
+    ("execution", {"quantity": 2_000}),
+    ("trader", {"trade_size": 20}),
+    ("execution", {"quantity": 2_000, "side": "sell"}),
+)
+
+
+def roles(n: int) -> tuple:
+    return tuple(
+        (f"{role}_{i}", role, kwargs) for i, (role, kwargs) in enumerate(KINDS[j % 4] for j in range(n))
+    )
+
+
+def cycles_per_second(n_agents: int, cycles: int, repeats: int = 3) -> float:
+    env = market_v0.parallel_env(roles=roles(n_agents), decision_interval_s=1.0, max_cycles=1200)
+    env.reset(seed=0)
+    env.step({a: env.action_space(a).sample() for a in env.agents})  # load the Numba cache
+    drawn = [{a: env.action_space(a).sample() for a in env.possible_agents} for _ in range(cycles)]
+    rates = []
+    for r in range(repeats):
+        env.reset(seed=r + 1)
+        t0 = time.perf_counter()
+        for actions in drawn:
+            if not env.agents:
+                env.reset()
+            env.step({a: actions[a] for a in env.agents})
+        rates.append(cycles / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cycles", type=int, default=3000)
+    args = ap.parse_args()
+    figures = {}
+    print(f"{'learning agents':<18}{'cycles/s':>12}{'agent-steps/s':>16}")
+    for n in (2, 4, 8):
+        rate = cycles_per_second(n, args.cycles)
+        figures[f"cycles_per_s_{n}"] = round(rate)
+        print(f"{n:<18}{rate:>12,.0f}{rate * n:>16,.0f}")
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        performance_benchmark(market_v0.env(roles=roles(4), decision_interval_s=1.0, max_cycles=1200))
+    print("PettingZoo performance_benchmark (AEC, 4 agents):", " ".join(captured.getvalue().split()))
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
