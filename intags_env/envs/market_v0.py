@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 from pettingzoo import ParallelEnv
+from pettingzoo.utils import wrappers
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from ..world import World, WorldConfig
@@ -24,7 +25,7 @@ from .protocol import TradingAgent
 from .session import TradingSession
 from .trading import TradingEnv
 
-__all__ = ["ROLES", "MarketParallelEnv", "env", "parallel_env"]
+__all__ = ["ROLES", "MarketParallelEnv", "env", "parallel_env", "raw_env"]
 
 #: Role name -> the single-learner environment whose logic a seat of that role uses.
 ROLES: dict[str, type[TraderEnv]] = {
@@ -201,6 +202,11 @@ def parallel_env(**kwargs: Any) -> MarketParallelEnv:
     return MarketParallelEnv(**kwargs)
 
 
-def env(**kwargs: Any):
+def raw_env(**kwargs: Any):
     """The AEC form, by PettingZoo's conversion of ``parallel_env(**kwargs)``."""
     return parallel_to_aec(parallel_env(**kwargs))
+
+
+def env(**kwargs: Any):
+    """The AEC form with PettingZoo's order-enforcing wrapper (step before reset is an error)."""
+    return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
