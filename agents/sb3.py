@@ -17,6 +17,7 @@ import numpy as np
 
 from intags_env.envs.base import TraderEnv
 from intags_env.envs.protocol import Fill, MarketView, Order
+from intags_env.envs.session import imbalance
 
 __all__ = ["SB3Agent"]
 
@@ -47,6 +48,15 @@ class _ViewSession:
 
     def mid(self) -> float | None:
         return self.view.mid
+
+    def book_summary(self) -> tuple[int | None, int | None, float, float]:
+        bids, asks = self.view.bid_sizes.tolist(), self.view.ask_sizes.tolist()
+        return (
+            self.view.best_bid,
+            self.view.best_ask,
+            imbalance(bids[0], asks[0]),
+            imbalance(sum(bids), sum(asks)),
+        )
 
     def depth(self, side: int) -> np.ndarray:
         return self.view.bid_sizes if side > 0 else self.view.ask_sizes

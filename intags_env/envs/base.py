@@ -200,13 +200,12 @@ class TraderEnv(gym.Env):
     def _observe(self) -> np.ndarray:
         s = self.session
         o = self._obs
-        bid_sizes, ask_sizes = s.depth(1), s.depth(-1)
-        bid, ask = s.top_of_book()
+        bid, ask, imbalance_l1, imbalance_l5 = s.book_summary()
         o[0] = 1.0 - self.k / self.n_steps
         o[1] = 1e3 * math.log(self.last_mid / self.mid0)
         o[2] = CLIP if bid is None or ask is None else (ask - bid) / 10.0
-        o[3] = _imbalance(bid_sizes[0], ask_sizes[0])
-        o[4] = _imbalance(float(bid_sizes.sum()), float(ask_sizes.sum()))
+        o[3] = imbalance_l1
+        o[4] = imbalance_l5
         o[5] = s.market_volume_since_last(self.participant) / self.volume_scale
         o[6] = self.account.inventory / self.inventory_scale
         self._extra(o[len(MARKET_FEATURES) :])
@@ -281,8 +280,3 @@ def valid_action(space: gym.spaces.Space, action: Any) -> bool:
     ):
         return int(space.start) <= int(action) < int(space.start + space.n)
     return bool(space.contains(action))
-
-
-def _imbalance(bid: float, ask: float) -> float:
-    total = bid + ask
-    return 0.0 if total <= 0 else (bid - ask) / total

@@ -84,6 +84,7 @@ class TradingSession:
         self._msg = np.zeros(64, MESSAGE_DTYPE)
         self._book = np.zeros((2, 2, DEPTH_LEVELS), np.int64)  # [bid/ask, price tick/size, level]
         self._book_fresh = False
+        self._top = None
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -132,6 +133,7 @@ class TradingSession:
                 break
             self.world.run_until(due)
             self._book_fresh = False
+            self._top = None
             self._collect()
             participant = self.n_learners + j
             agent = self.scripted[j]
@@ -142,6 +144,7 @@ class TradingSession:
             self._next_scripted[j] = due + int(agent.interval_s * NS_PER_SECOND)
         self.world.run_until(t)
         self._book_fresh = False
+        self._top = None
         self._collect()
 
     # --- orders ------------------------------------------------------------------------------------
@@ -154,6 +157,7 @@ class TradingSession:
         if len(m):
             self.world.submit(m)
             self._book_fresh = False
+            self._top = None
             self._collect()
 
     def step(self, participant: int, orders: Sequence[Order], cancel_all: bool, t: int) -> None:
@@ -167,6 +171,7 @@ class TradingSession:
         m = self._messages(owner, orders, np.zeros(0, np.int64))
         self.world.participant_step(m, owner if cancel_all else -1, t, self._book)
         self._book_fresh = True
+        self._top = None
         self._collect()
 
     def step_many(self, batch: Sequence[tuple[int, Sequence[Order], bool]], t: int) -> None:
@@ -186,6 +191,7 @@ class TradingSession:
             rows += self._order_rows(owner, orders)
         self.world.participant_step(self._to_messages(rows), -1, t, self._book)
         self._book_fresh = True
+        self._top = None
         self._collect()
 
     # message rows are tuples in MESSAGE_DTYPE's field order: time, order_id, price, qty, owner, kind, side,
@@ -265,14 +271,28 @@ class TradingSession:
         if not self._book_fresh:
             depth_both(self.world.arrays, self._book)
             self._book_fresh = True
+            self._top = None
         return self._book
 
     def top_of_book(self) -> tuple[int | None, int | None]:
         """Best bid and ask in cents (None for an empty side)."""
-        book = self.book_levels()
-        base = self.config.min_price
-        bid, ask = int(book[0, 0, 0]), int(book[1, 0, 0])
-        return (bid + base if bid >= 0 else None), (ask + base if ask >= 0 else None)
+        return self.book_summary()[:2]
+
+    def book_summary(self) -> tuple[int | None, int | None, float, float]:
+        """(best bid, best ask, L1 imbalance, L5 imbalance), computed once per book state (every seat's
+        observation reads it)."""
+        if self._top is None:
+            book = self.book_levels()
+            base = self.config.min_price
+            bid, ask = int(book[0, 0, 0]), int(book[1, 0, 0])
+            bids, asks = book[0, 1].tolist(), book[1, 1].tolist()
+            self._top = (
+                bid + base if bid >= 0 else None,
+                ask + base if ask >= 0 else None,
+                imbalance(bids[0], asks[0]),
+                imbalance(sum(bids), sum(asks)),
+            )
+        return self._top
 
     def mid(self) -> float | None:
         bid, ask = self.top_of_book()
@@ -307,3 +327,9 @@ class TradingSession:
             cash=int(round(acc.cash)),
             open_orders=len(self.open_orders(participant)),
         )
+
+
+def imbalance(bid: float, ask: float) -> float:
+    """(bid - ask) / (bid + ask), 0 for an empty book."""
+    total = bid + ask
+    return 0.0 if total <= 0 else (bid - ask) / total
