@@ -18,6 +18,7 @@ from ..exchange.kernels import depth
 from ..exchange.types import MESSAGE_DTYPE
 from .config import ConfigError, WorldConfig, format_time_of_day
 from .layout import (
+    A_N_OPEN,
     MAX_OPEN_ORDERS,
     W_CLOCK,
     W_N_MESSAGES,
@@ -196,7 +197,9 @@ class World:
 
     @property
     def clock(self) -> int:
-        return int(self._require().ws[W_CLOCK])
+        if self.arrays is None:
+            raise RuntimeError("call reset(seed) first")
+        return int(self.arrays.ws[W_CLOCK])
 
     @property
     def done(self) -> bool:
@@ -237,6 +240,8 @@ class World:
     def open_orders(self, owner: int) -> np.ndarray:
         """Ids of the live resting orders of one agent (e.g. an external participant), oldest first."""
         a = self._require()
+        if a.ag_i[owner, A_N_OPEN] == 0:
+            return np.zeros(0, np.int64)
         n = compact_open_orders(a.sc, a.ht, a.ag_i, a.ag_orders, owner)
         return a.ag_orders[owner, :n].copy()
 
