@@ -15,6 +15,7 @@ def main() -> None:
         "intags_env/Execution-v0", quantity=2_000, horizon_s=600, decision_interval_s=10, render_mode="ansi"
     )
     obs, info = env.reset(seed=0)
+    env.action_space.seed(0)  # reproducible random actions
     print(f"arrival price {info['arrival_price']:.2f} USD; observation {obs.round(3)}")
     total = 0.0
     terminated = truncated = False
