@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..exchange.kernels import depth, find_slot
-from ..exchange.types import MsgKind
+from ..exchange.kernels import depth
 from .agents import (
+    cancel_all,
     flush,
     market_maker_act,
     market_maker_ladder,
@@ -19,7 +19,6 @@ from .agents import (
 )
 from .layout import (
     A_LATENCY,
-    A_N_OPEN,
     A_TYPE,
     ACT,
     DELIVER,
@@ -45,7 +44,6 @@ from .layout import (
 from .market import apply_message, heap_pop, record_room_needed
 
 kernel = njit(cache=True, _nrt=False)
-CANCEL = int(MsgKind.CANCEL)
 
 
 @kernel
@@ -493,68 +491,6 @@ def submit(
 
 
 @kernel
-def cancel_all_of(
-    sc,
-    lv,
-    bk,
-    od,
-    ht,
-    ssc,
-    slv,
-    sbk,
-    ws,
-    wf,
-    heap,
-    ag_i,
-    ag_orders,
-    ev,
-    rec,
-    rec_book,
-    trades,
-    scratch,
-    owner,
-    time,
-):
-    """Cancel every live resting order of ``owner`` at ``time`` (a participant's cancel-and-replace)."""
-    n_open = ag_i[owner, A_N_OPEN]
-    for j in range(n_open):
-        oid = ag_orders[owner, j]
-        if find_slot(sc, ht, oid) >= 0:
-            status = apply_message(
-                sc,
-                lv,
-                bk,
-                od,
-                ht,
-                ssc,
-                slv,
-                sbk,
-                ws,
-                wf,
-                heap,
-                ag_i,
-                ag_orders,
-                ev,
-                rec,
-                rec_book,
-                trades,
-                scratch,
-                CANCEL,
-                0,
-                owner,
-                oid,
-                0,
-                0,
-                0,
-                time,
-            )
-            if status != WorldStatus.OK:
-                return status
-    ag_i[owner, A_N_OPEN] = 0
-    return WorldStatus.OK
-
-
-@kernel
 def participant_step(
     sc,
     lv,
@@ -598,7 +534,7 @@ def participant_step(
         return WorldStatus.RECORD_FULL, 0
     time = ws[W_CLOCK]
     if cancel_owner >= 0:
-        status = cancel_all_of(
+        status = cancel_all(
             sc,
             lv,
             bk,
@@ -610,6 +546,7 @@ def participant_step(
             ws,
             wf,
             heap,
+            pend,
             ag_i,
             ag_orders,
             ev,
@@ -619,6 +556,7 @@ def participant_step(
             scratch,
             cancel_owner,
             time,
+            chain,
         )
         if status != WorldStatus.OK:
             return status, 1
