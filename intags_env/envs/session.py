@@ -111,7 +111,9 @@ class TradingSession:
     def owner(self, participant: int) -> int:
         return self.world.first_external + participant
 
-    def reset(self, seed: int | None = None) -> None:
+    def reset(self, seed: int | None = None, scripted_from: int | None = None) -> None:
+        """A new session; scripted agents first decide at ``scripted_from`` (ns after midnight) if given,
+        else one of their intervals after the start."""
         self.world.reset(seed)
         self.accounts = [Account() for _ in range(self.n_participants)]
         self._trades_seen = 0
@@ -121,7 +123,12 @@ class TradingSession:
         self._next_scripted = []
         for agent, s in zip(self.scripted, seeds):
             agent.reset(int(s.generate_state(1)[0]))
-            self._next_scripted.append(self.start_ns + int(agent.interval_s * NS_PER_SECOND))
+            first = (
+                self.start_ns + int(agent.interval_s * NS_PER_SECOND)
+                if scripted_from is None
+                else scripted_from
+            )
+            self._next_scripted.append(int(first))
 
     def advance(self, t: int) -> None:
         """Run the market to time ``t``, letting scripted agents act at their decision times on the way."""

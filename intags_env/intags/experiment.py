@@ -1,0 +1,126 @@
+"""Experimental (AT) traders and the rollouts that turn a market into INTAGS feedback.
+
+An experimental trader buys or sells a fixed size at each decision time, with a probability that depends
+on the previous market state (that dependence makes the state a confounder) and it logs that
+probability, so the propensity is known. ``rollout_feedback`` runs one episode of a market with such a
+trader and returns the IPW feedback vector f(T); ``collect_feedback`` does it for many seeds, in worker
+processes, with identical results whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..envs.protocol import Fill, MarketView, Order
+from ..envs.session import TradingSession
+from ..world import WorldConfig
+from ..world.config import NS_PER_SECOND
+from .feedback import ipw_effect, outcomes_from_path
+
+__all__ = ["ConfoundedTrader", "Trajectory", "collect_feedback", "rollout", "rollout_feedback"]
+
+
+@dataclass
+class ConfoundedTrader:
+    """Buys (a=1) with probability sigmoid(alpha + beta * z), else sells ``size`` at market; z is the last
+    interval's mid log-return standardised by ``return_scale`` (beta = 0: a randomised trial).
+
+    Implements ``TradingAgent``; the decisions, their propensities and the mids are logged in ``log``.
+    """
+
+    alpha: float = 0.0
+    beta: float = 1.0
+    size: int = 100
+    interval_s: float = 10.0
+    return_scale: float = 1e-4
+    name: str = "confounded"
+    log: dict[str, list] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.size <= 0 or self.interval_s <= 0 or self.return_scale <= 0:
+            raise ValueError("size, interval_s and return_scale must be positive")
+        self.reset(None)
+
+    def reset(self, seed: int | None = None) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.log = {"action": [], "propensity": [], "mid": [], "state": []}
+        self._last_mid: float | None = None
+
+    def propensity(self, z: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.alpha + self.beta * z)))
+
+    def decide(self, view: MarketView) -> tuple[list[Order], bool]:
+        mid = view.mid
+        if mid is None:
+            return [], True
+        z = 0.0 if self._last_mid is None else math.log(mid / self._last_mid) / self.return_scale
+        self._last_mid = mid
+        p = self.propensity(z)
+        a = int(self.rng.random() < p)
+        for key, value in (("action", a), ("propensity", p), ("mid", mid), ("state", z)):
+            self.log[key].append(value)
+        return [Order(1 if a else -1, self.size)], True
+
+    def on_fills(self, fills: list[Fill]) -> None:
+        """Fills do not change the experiment's decisions."""
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    actions: np.ndarray
+    propensities: np.ndarray
+    mids: np.ndarray  # at each decision (before the decision's order), then one more at the end
+    states: np.ndarray
+
+
+def rollout(
+    market: str | WorldConfig, trader: ConfoundedTrader, seed: int, *, warmup_s: float = 300.0
+) -> Trajectory:
+    """One session of ``market`` with ``trader`` acting every ``trader.interval_s`` after the warm-up."""
+    session = TradingSession(market, n_learners=0, scripted=[trader])
+    session.reset(seed, scripted_from=session.start_ns + int(warmup_s * NS_PER_SECOND))
+    session.advance(session.end_ns)
+    log = trader.log
+    mids = np.asarray(log["mid"] + [session.mid() or log["mid"][-1]], float)
+    return Trajectory(
+        np.asarray(log["action"], np.int8), np.asarray(log["propensity"]), mids, np.asarray(log["state"])
+    )
+
+
+def rollout_feedback(
+    market: str | WorldConfig, trader: ConfoundedTrader, seed: int, horizons: int = 5, **kwargs: Any
+) -> np.ndarray:
+    """f(T): the IPW effect of the trader's action on the mid log-return 1..``horizons`` decisions ahead."""
+    traj = rollout(market, trader, seed, **kwargs)
+    outcomes = outcomes_from_path(traj.mids, np.arange(len(traj.actions)), horizons)
+    return ipw_effect(traj.actions, outcomes, traj.propensities)
+
+
+def _one(args: tuple) -> np.ndarray:
+    market, trader, seed, horizons, kwargs = args
+    return rollout_feedback(market, trader, seed, horizons, **kwargs)
+
+
+def collect_feedback(
+    market: str | WorldConfig,
+    trader: ConfoundedTrader,
+    seeds: Sequence[int] | int,
+    horizons: int = 5,
+    workers: int = 1,
+    **kwargs: Any,
+) -> np.ndarray:
+    """Feedback vectors (n_episodes, horizons), one per seed, in seed order whatever ``workers`` is."""
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    jobs = [(market, trader, s, horizons, kwargs) for s in seed_list]
+    if workers <= 1:
+        rows = [_one(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(_one, jobs))
+    return np.vstack(rows)
