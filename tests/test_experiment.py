@@ -37,3 +37,41 @@ def test_buying_pushes_the_mid_up_one_decision_ahead() -> None:
 def test_bad_trader_arguments() -> None:
     with pytest.raises(ValueError, match="positive"):
         ConfoundedTrader(size=0)
+
+
+def test_feedback_sets_are_cached_by_configuration(tmp_path) -> None:
+    trader = ConfoundedTrader(beta=1.0, size=20, interval_s=10.0)
+    first = collect_feedback("small", trader, seeds=[1, 2], horizons=2, warmup_s=60.0, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("feedback-*.npy"))) == 1
+    again = collect_feedback("small", trader, seeds=[1, 2], horizons=2, warmup_s=60.0, cache_dir=tmp_path)
+    np.testing.assert_array_equal(first, again)
+    collect_feedback("small", trader, seeds=[1, 3], horizons=2, warmup_s=60.0, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("feedback-*.npy"))) == 2  # other seeds, another key
+
+
+def test_cli_distance_prints_both_comparisons(capsys) -> None:
+    from intags_env.cli import main
+
+    code = main(
+        [
+            "distance",
+            "--real",
+            "small",
+            "--synthetic",
+            "small",
+            "--episodes",
+            "4",
+            "--horizons",
+            "2",
+            "--size",
+            "20",
+            "--permutations",
+            "50",
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "real vs small" in out and "real vs real (floor)" in out and "MMD^2" in out

@@ -9,13 +9,17 @@ processes, with identical results whatever the number of workers.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..envs.protocol import Fill, MarketView, Order
 from ..envs.session import TradingSession
@@ -113,14 +117,60 @@ def collect_feedback(
     seeds: Sequence[int] | int,
     horizons: int = 5,
     workers: int = 1,
+    *,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
     **kwargs: Any,
 ) -> np.ndarray:
-    """Feedback vectors (n_episodes, horizons), one per seed, in seed order whatever ``workers`` is."""
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    """Feedback vectors (n_episodes, horizons), one per seed, in seed order whatever ``workers`` is.
+
+    With ``cache_dir`` the result is stored under a key of everything that determines it (the market's
+    full configuration, the trader, the seeds, the horizons, the rollout arguments, the package version)
+    and reused on the next identical call.
+    """
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"feedback-{_cache_key(market, trader, seed_list, horizons, kwargs)}.npy"
+        if path.exists():
+            return np.load(path)
     jobs = [(market, trader, s, horizons, kwargs) for s in seed_list]
+    bar = tqdm(total=len(jobs), desc="feedback episodes", unit="ep", disable=not progress)
+    rows = []
     if workers <= 1:
-        rows = [_one(job) for job in jobs]
+        for job in jobs:
+            rows.append(_one(job))
+            bar.update(1)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            rows = list(pool.map(_one, jobs))
-    return np.vstack(rows)
+            for row in pool.map(_one, jobs):
+                rows.append(row)
+                bar.update(1)
+    bar.close()
+    result = np.vstack(rows)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, result)
+    return result
+
+
+def _cache_key(
+    market: str | WorldConfig,
+    trader: ConfoundedTrader,
+    seeds: list[int],
+    horizons: int,
+    kwargs: dict[str, Any],
+) -> str:
+    from .. import __version__
+    from ..world import resolve_config
+
+    described = {
+        "market": resolve_config(market).to_dict(),
+        "trader": {k: v for k, v in asdict(trader).items() if k != "log"},
+        "seeds": seeds,
+        "horizons": horizons,
+        "kwargs": kwargs,
+        "version": __version__,
+    }
+    text = json.dumps(described, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
