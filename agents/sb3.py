@@ -89,9 +89,9 @@ class SB3Agent:
     @classmethod
     def load(cls, path: str, env: TraderEnv | str, name: str | None = None, **env_kwargs: Any) -> SB3Agent:
         """Load a model saved by SB3 (PPO, A2C, DQN or SAC) from ``path``."""
-        from intags_env.bench import _load_model
+        from intags_env.bench import load_sb3_model
 
-        return cls(_load_model(path), env, name or "sb3", **env_kwargs)
+        return cls(load_sb3_model(path), env, name or "sb3", **env_kwargs)
 
     def reset(self, seed: int | None = None) -> None:
         self._started = False

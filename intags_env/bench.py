@@ -25,7 +25,14 @@ from scipy import stats
 from .envs.protocol import TradingAgent
 from .envs.registry import GROUP, load_agent
 
-__all__ = ["EpisodeResult", "Standing", "benchmark", "leaderboard_table"]
+__all__ = [
+    "EpisodeResult",
+    "Standing",
+    "benchmark",
+    "benchmark_population",
+    "leaderboard_table",
+    "load_sb3_model",
+]
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,8 @@ class _ModelPolicy(_Policy):
         return env.step(action)
 
 
-def _load_model(path: str) -> Any:
+def load_sb3_model(path: str) -> Any:
+    """A model saved by Stable-Baselines3 (PPO, A2C, DQN or SAC — whichever loads it)."""
     from stable_baselines3 import A2C, DQN, PPO, SAC
 
     errors = []
@@ -121,7 +129,7 @@ def _policy(contestant: Any, env: gym.Env) -> _Policy:
     if contestant == "random_actions":
         return _RandomActions(contestant)
     if contestant.endswith(".zip"):
-        return _ModelPolicy(_load_model(contestant), Path(contestant).stem)
+        return _ModelPolicy(load_sb3_model(contestant), Path(contestant).stem)
     base = env.unwrapped
     kwargs: dict[str, Any] = {"interval_s": base.interval / 1e9}
     target = [ep for ep in entry_points(group=GROUP) if ep.name == contestant]

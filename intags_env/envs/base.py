@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from ..exchange import Exchange
 from ..world import World, WorldConfig
 from ..world.config import NS_PER_SECOND, format_time_of_day
 from .protocol import Fill, MarketView, Order, TradingAgent
@@ -237,7 +238,7 @@ class TraderEnv(gym.Env):
 
     def _render_text(self) -> str:
         s = self.session
-        ex = World.exchange.fget(s.world)  # a read view of the book, in cents
+        ex = Exchange.view(s.world.book, min_price=s.config.min_price)  # a read view, in cents
         acc = self.account
         head = (
             f"{type(self).__name__} {format_time_of_day(s.clock)}  step {self.k}/{self.n_steps}  "

@@ -16,6 +16,7 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils import wrappers
 from pettingzoo.utils.conversions import parallel_to_aec
 
+from ..exchange import Exchange
 from ..world import World, WorldConfig
 from ..world.config import NS_PER_SECOND, format_time_of_day
 from .base import TraderEnv, valid_action
@@ -190,7 +191,7 @@ class MarketParallelEnv(ParallelEnv):
                 f"  {agent:<16} {self.roles[agent]:<13} inventory {acc.inventory:>7} "
                 f"P&L {acc.pnl(seat.last_mid if hasattr(seat, 'last_mid') else None) / 100:>12,.2f} USD"
             )
-        book = World.exchange.fget(s.world).snapshot(5)
+        book = Exchange.view(s.world.book, min_price=s.config.min_price).snapshot(5)
         return "\n".join(lines) + "\n" + str(book) + "\n"
 
     def close(self) -> None:
