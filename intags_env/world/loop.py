@@ -560,38 +560,31 @@ def participant_step(
         )
         if status != WorldStatus.OK:
             return status, 1
-    for i in range(msgs.shape[0]):
-        m = msgs[i]
-        status = apply_message(
-            sc,
-            lv,
-            bk,
-            od,
-            ht,
-            ssc,
-            slv,
-            sbk,
-            ws,
-            wf,
-            heap,
-            ag_i,
-            ag_orders,
-            ev,
-            rec,
-            rec_book,
-            trades,
-            scratch,
-            int(m["kind"]),
-            int(m["side"]),
-            int(m["owner"]),
-            m["order_id"],
-            m["price"],
-            m["qty"],
-            int(m["flags"]),
-            time,
-        )
-        if status != WorldStatus.OK:
-            return status, 1
+    # the up-front room check above covers every message, so submit never stops half-way here
+    status, _ = submit(
+        sc,
+        lv,
+        bk,
+        od,
+        ht,
+        ssc,
+        slv,
+        sbk,
+        ws,
+        wf,
+        heap,
+        ag_i,
+        ag_orders,
+        ev,
+        rec,
+        rec_book,
+        trades,
+        scratch,
+        msgs,
+        time,
+    )
+    if status != WorldStatus.OK:
+        return status, 1
     status = run_until(
         sc,
         lv,
