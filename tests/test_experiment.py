@@ -34,9 +34,30 @@ def test_buying_pushes_the_mid_up_one_decision_ahead() -> None:
     assert f[:, 0].mean() > 0
 
 
+def test_a_large_move_keeps_the_propensity_inside_zero_one() -> None:
+    # a 1000-share order moves the `small` mid by hundreds of return_scale units; the clipped state keeps
+    # e(s) in [sigmoid(-beta*z_clip), sigmoid(beta*z_clip)] instead of overflowing or rounding to 0 / 1
+    trader = ConfoundedTrader(beta=3.0, size=1000, interval_s=5.0, z_clip=4.0)
+    traj = rollout("small", trader, seed=2, warmup_s=60.0)
+    bound = 1.0 / (1.0 + np.exp(-12.0))
+    assert np.abs(traj.states).max() == 4.0
+    assert np.all((traj.propensities >= 1.0 - bound - 1e-12) & (traj.propensities <= bound + 1e-12))
+
+
+def test_an_imbalance_confounded_trader_buys_when_the_touch_is_bid_heavy() -> None:
+    trader = ConfoundedTrader(beta=2.0, size=20, interval_s=5.0, feature="imbalance", imbalance_scale=0.5)
+    traj = rollout("small", trader, seed=3, warmup_s=60.0)
+    assert np.all(np.abs(traj.states) <= 2.0 + 1e-12)  # |imbalance| <= 1, over the 0.5 scale
+    assert traj.states.std() > 0
+    np.testing.assert_allclose(traj.propensities, 1.0 / (1.0 + np.exp(-2.0 * traj.states)))
+    assert traj.states[traj.actions == 1].mean() > traj.states[traj.actions == 0].mean()
+
+
 def test_bad_trader_arguments() -> None:
     with pytest.raises(ValueError, match="positive"):
         ConfoundedTrader(size=0)
+    with pytest.raises(ValueError, match="feature"):
+        ConfoundedTrader(feature="spread")
 
 
 def test_feedback_sets_are_cached_by_configuration(tmp_path) -> None:

@@ -21,19 +21,33 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..envs.background import Background
 from ..envs.protocol import Fill, MarketView, Order
 from ..envs.session import TradingSession
 from ..world import WorldConfig
 from ..world.config import NS_PER_SECOND
 from .feedback import ipw_effect, outcomes_from_path
 
-__all__ = ["ConfoundedTrader", "Trajectory", "collect_feedback", "rollout", "rollout_feedback"]
+__all__ = [
+    "ConfoundedTrader",
+    "Trajectory",
+    "collect_feedback",
+    "rollout",
+    "rollout_feedback",
+    "trajectory",
+    "trajectory_feedback",
+]
 
 
 @dataclass
 class ConfoundedTrader:
-    """Buys (a=1) with probability sigmoid(alpha + beta * z), else sells ``size`` at market; z is the last
-    interval's mid log-return standardised by ``return_scale`` (beta = 0: a randomised trial).
+    """Buys (a=1) with probability sigmoid(alpha + beta * z), else sells ``size`` at market (beta = 0: a
+    randomised trial). The state z is, by ``feature``, the last interval's mid log-return over
+    ``return_scale`` ("return") or the touch depth imbalance (bid - ask) / (bid + ask) over
+    ``imbalance_scale`` ("imbalance": a strong confounder, since the imbalance predicts the next mid
+    move), clipped to ``[-z_clip, z_clip]``. The clip keeps every propensity strictly inside (0, 1) (overlap:
+    both actions stay possible in every state, which IPW needs); a large trade can move the mid by
+    many ``return_scale`` units, and without it the propensity would round to exactly 0 or 1.
 
     Implements ``TradingAgent``; the decisions, their propensities and the mids are logged in ``log``.
     """
@@ -43,12 +57,20 @@ class ConfoundedTrader:
     size: int = 100
     interval_s: float = 10.0
     return_scale: float = 1e-4
+    feature: str = "return"
+    imbalance_scale: float = 0.25
+    z_clip: float = 4.0
     name: str = "confounded"
     log: dict[str, list] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.size <= 0 or self.interval_s <= 0 or self.return_scale <= 0:
-            raise ValueError("size, interval_s and return_scale must be positive")
+        if self.size <= 0 or self.interval_s <= 0 or self.return_scale <= 0 or not self.z_clip > 0:
+            raise ValueError("size, interval_s, return_scale and z_clip must be positive")
+        if self.feature not in ("return", "imbalance") or not self.imbalance_scale > 0:
+            raise ValueError(
+                f"feature must be 'return' or 'imbalance' and imbalance_scale positive, got {self.feature!r}"
+                f" and {self.imbalance_scale!r}"
+            )
         self.reset(None)
 
     def reset(self, seed: int | None = None) -> None:
@@ -63,7 +85,12 @@ class ConfoundedTrader:
         mid = view.mid
         if mid is None:
             return [], True
-        z = 0.0 if self._last_mid is None else math.log(mid / self._last_mid) / self.return_scale
+        if self.feature == "imbalance":
+            bid, ask = int(view.bid_sizes[0]), int(view.ask_sizes[0])
+            z = (bid - ask) / (bid + ask) / self.imbalance_scale
+        else:
+            z = 0.0 if self._last_mid is None else math.log(mid / self._last_mid) / self.return_scale
+        z = min(max(z, -self.z_clip), self.z_clip)
         self._last_mid = mid
         p = self.propensity(z)
         a = int(self.rng.random() < p)
@@ -83,27 +110,45 @@ class Trajectory:
     states: np.ndarray
 
 
-def rollout(
-    market: str | WorldConfig, trader: ConfoundedTrader, seed: int, *, warmup_s: float = 300.0
-) -> Trajectory:
-    """One session of ``market`` with ``trader`` acting every ``trader.interval_s`` after the warm-up."""
-    session = TradingSession(market, n_learners=0, scripted=[trader])
-    session.reset(seed, scripted_from=session.start_ns + int(warmup_s * NS_PER_SECOND))
-    session.advance(session.end_ns)
+def trajectory(trader: ConfoundedTrader, final_mid: float | None) -> Trajectory:
+    """The trajectory an experimental trader logged during a session, closed by the session's last mid."""
     log = trader.log
-    mids = np.asarray(log["mid"] + [session.mid() or log["mid"][-1]], float)
+    if not log["mid"]:
+        raise ValueError(f"{trader.name} made no decision (no two-sided book at any decision time)")
+    mids = np.asarray(log["mid"] + [final_mid or log["mid"][-1]], float)
     return Trajectory(
         np.asarray(log["action"], np.int8), np.asarray(log["propensity"]), mids, np.asarray(log["state"])
     )
 
 
-def rollout_feedback(
-    market: str | WorldConfig, trader: ConfoundedTrader, seed: int, horizons: int = 5, **kwargs: Any
-) -> np.ndarray:
-    """f(T): the IPW effect of the trader's action on the mid log-return 1..``horizons`` decisions ahead."""
-    traj = rollout(market, trader, seed, **kwargs)
+def trajectory_feedback(traj: Trajectory, horizons: int = 5, *, stabilized: bool = False) -> np.ndarray:
+    """f(T): the IPW effect of the trader's action on the mid log-return 1..``horizons`` decisions ahead
+    (``stabilized``: the Hajek form of ``ipw_effect``, lower variance at an O(1/T) bias)."""
     outcomes = outcomes_from_path(traj.mids, np.arange(len(traj.actions)), horizons)
-    return ipw_effect(traj.actions, outcomes, traj.propensities)
+    return ipw_effect(traj.actions, outcomes, traj.propensities, stabilized=stabilized)
+
+
+def rollout(
+    market: str | WorldConfig | Background, trader: ConfoundedTrader, seed: int, *, warmup_s: float = 300.0
+) -> Trajectory:
+    """One session of ``market`` with ``trader`` acting every ``trader.interval_s`` after the warm-up."""
+    session = TradingSession(market, n_learners=0, scripted=[trader])
+    session.reset(seed, scripted_from=session.start_ns + int(warmup_s * NS_PER_SECOND))
+    session.advance(session.end_ns)
+    return trajectory(trader, session.mid())
+
+
+def rollout_feedback(
+    market: str | WorldConfig | Background,
+    trader: ConfoundedTrader,
+    seed: int,
+    horizons: int = 5,
+    *,
+    stabilized: bool = False,
+    **kwargs: Any,
+) -> np.ndarray:
+    """f(T) of one session of ``market`` (see ``trajectory_feedback``)."""
+    return trajectory_feedback(rollout(market, trader, seed, **kwargs), horizons, stabilized=stabilized)
 
 
 def _one(args: tuple) -> np.ndarray:
