@@ -179,6 +179,7 @@ def plot_power(curves: dict, sizes: list[int], fpr: float, path: Path) -> None:
     ax.set(xlabel="episodes per side", ylabel=f"power (permutation test, alpha={ALPHA})", ylim=(-0.02, 1.02))
     ax.set_xscale("log")
     ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title("INTAGS causal feedback vs plain stylized facts: power to tell two markets apart")
     fig.tight_layout()
