@@ -114,9 +114,30 @@ def _distance(args: argparse.Namespace) -> int:
         "cache_dir": args.cache,
         "progress": not args.quiet,
     }
-    real = collect_feedback(_market(args.real), trader, range(n), **common)
-    synthetic = collect_feedback(_market(args.synthetic), trader, range(n, 2 * n), **common)
-    floor = collect_feedback(_market(args.real), trader, range(2 * n, 3 * n), **common)
+    if args.synthetic.endswith(".zip"):  # a trained generator: compare in its session window
+        from .generator.env import real_feedback
+        from .generator.evaluate import generator_feedback
+
+        synthetic, window = generator_feedback(
+            args.synthetic, trader, range(n, 2 * n), args.horizons, args.workers, not args.quiet
+        )
+        synthetic = synthetic[np.isfinite(synthetic).all(axis=1)]
+        span = {
+            "start": window["start"],
+            "end": window["end"],
+            "trader": trader,
+            "horizons": args.horizons,
+            "episodes": n,
+            "workers": args.workers,
+            "cache_dir": args.cache,
+            "progress": not args.quiet,
+        }
+        real = real_feedback(_market(args.real), **span)
+        floor = real_feedback(_market(args.real), first_seed=2 * n, **span)
+    else:
+        real = collect_feedback(_market(args.real), trader, range(n), **common)
+        synthetic = collect_feedback(_market(args.synthetic), trader, range(n, 2 * n), **common)
+        floor = collect_feedback(_market(args.real), trader, range(2 * n, 3 * n), **common)
     print(
         f"causal feedback (IPW effect of the experimental trade on the mid, horizons 1..{args.horizons}), "
         f"{n} episodes per side"
@@ -175,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
         "distance", help="INTAGS distance between two markets (causal feedback MMD, ED, W1)"
     )
     dist.add_argument("--real", default="rmsc04", help="preset name or WorldConfig JSON path")
-    dist.add_argument("--synthetic", required=True, help="preset name or WorldConfig JSON path")
+    dist.add_argument(
+        "--synthetic", required=True, help="preset name, WorldConfig JSON path or trained generator .zip"
+    )
     dist.add_argument("--episodes", type=int, default=50, help="episodes per side")
     dist.add_argument("--horizons", type=int, default=5)
     dist.add_argument(
@@ -188,7 +211,45 @@ def build_parser() -> argparse.ArgumentParser:
     dist.add_argument("--cache", default=None, help="directory caching feedback sets")
     dist.add_argument("--quiet", action="store_true")
     dist.set_defaults(func=_distance)
+
+    train = sub.add_parser(
+        "train", help="train a world-agent generator: behaviour cloning, then INTAGS fine-tuning (PPO)"
+    )
+    train.add_argument("--real", default="rmsc04", help="the real market (preset name)")
+    train.add_argument("--pretrain-steps", type=int, default=None, help="behaviour-cloning epochs")
+    train.add_argument("--pretrain-lobster", default=None, help="clone a LOBSTER file's order stream instead")
+    train.add_argument("--steps", type=int, default=None, help="PPO steps (generated orders)")
+    train.add_argument("--quick", action="store_true", help="a minutes-long end-to-end run")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+    train.add_argument("--out", default="out/generator")
+    train.add_argument("--quiet", action="store_true")
+    train.set_defaults(func=_train)
     return parser
+
+
+def _train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .generator.train import TrainSettings, train_generator
+
+    settings = TrainSettings.quick() if args.quick else TrainSettings()
+    changes = {"real": args.real, "seed": args.seed, "pretrain_lobster": args.pretrain_lobster}
+    if args.pretrain_steps is not None:
+        changes["pretrain_epochs"] = args.pretrain_steps
+    if args.steps is not None:
+        changes["steps"] = args.steps
+    settings = replace(settings, **changes)
+    report = train_generator(settings, args.out, resume=args.resume, progress=not args.quiet)
+    rows = [("pretrained (behaviour cloning)", report["pretrained"]), ("INTAGS fine-tuned", report["intags"])]
+    rows.append(("real vs real (floor)", report["floor"]))
+    print(f"\ncausal-feedback MMD^2 to held-out real episodes ({settings.eval_episodes} per side)")
+    print(f"{'generator':<32}{'MMD^2':>10}{'p':>8}{'|buy-sell| share':>18}")
+    for name, r in rows:
+        print(f"{name:<32}{r['mmd2']:>10.4f}{r['p_value']:>8.3f}{r['imbalance_abs_mean']:>18.3f}")
+    print(f"real market |buy-sell| share: {report['real_imbalance_abs_mean']:.3f}")
+    print(f"train time {report['train_minutes']:.1f} min; report, plots and models in {args.out}/")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

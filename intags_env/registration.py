@@ -9,6 +9,7 @@ ENVIRONMENTS = {
     "intags_env/Execution-v0": "intags_env.envs.execution:ExecutionEnv",
     "intags_env/MarketMaking-v0": "intags_env.envs.market_making:MarketMakingEnv",
     "intags_env/Trading-v0": "intags_env.envs.trading:TradingEnv",
+    "intags_env/WorldAgent-v0": "intags_env.generator.env:WorldAgentEnv",
 }
 
 

@@ -69,10 +69,15 @@ def make_background(
     start: str | int | None = None,
     end: str | int | None = None,
 ) -> Background:
-    """A background with room for ``n_participants``: from a preset name, a ``WorldConfig`` or an object.
+    """A background with room for ``n_participants``: from a preset name, a ``WorldConfig``, a trained
+    generator (a path to an SB3 ``.zip``, see ``intags_env.generator``) or an object.
 
     An object must implement ``Background`` and have at least ``n_participants`` external slots.
     """
+    if isinstance(spec, str) and spec.endswith(".zip"):
+        from ..generator.background import GeneratorBackground
+
+        return GeneratorBackground.from_model(spec, n_external=n_participants, start=start, end=end)
     if isinstance(spec, (str, WorldConfig)):
         return World(resolve_config(spec, start, end), n_external=n_participants)
     if not isinstance(spec, Background):

@@ -170,7 +170,7 @@ class TradingSession:
     def step(self, participant: int, orders: Sequence[Order], cancel_all: bool, t: int) -> None:
         """``submit`` then ``advance(t)``: in one Numba call when no scripted agent acts before ``t``."""
         t = min(int(t), self.end_ns)
-        if self.scripted and min(self._next_scripted) <= t:
+        if not self._fast_path(t):
             self.submit(participant, orders, cancel_all)
             self.advance(t)
             return
@@ -185,7 +185,7 @@ class TradingSession:
         """Every ``(participant, orders, cancel_all)`` of ``batch`` sent now, in order, then ``advance(t)``:
         one Numba call when no scripted agent acts before ``t`` (a multi-agent cycle)."""
         t = min(int(t), self.end_ns)
-        if self.scripted and min(self._next_scripted) <= t:
+        if not self._fast_path(t):
             for participant, orders, cancel in batch:
                 self.submit(participant, orders, cancel)
             self.advance(t)
@@ -200,6 +200,13 @@ class TradingSession:
         self._book_fresh = True
         self._top = None
         self._collect()
+
+    def _fast_path(self, t: int) -> bool:
+        """One Numba call can do the step: no scripted agent acts before ``t`` and the background has
+        ``participant_step`` (the agent-based ``World`` does; another ``Background`` need not)."""
+        if self.scripted and min(self._next_scripted) <= t:
+            return False
+        return hasattr(self.world, "participant_step")
 
     # message rows are tuples in MESSAGE_DTYPE's field order: time, order_id, price, qty, owner, kind, side,
     # flags (a whole-row assignment is far cheaper than field by field)
@@ -242,8 +249,12 @@ class TradingSession:
             return
         self._trades_seen += len(trades)
         self._volume_mark += int(trades["qty"].sum())
+        # participants are the owners first .. first + n_participants - 1 (a background may own slots
+        # beyond them, as a learned generator does)
         first = self.world.first_external
-        involved = (trades["maker_owner"] >= first) | (trades["taker_owner"] >= first)
+        last = first + self.n_participants
+        maker, taker = trades["maker_owner"], trades["taker_owner"]
+        involved = ((maker >= first) & (maker < last)) | ((taker >= first) & (taker < last))
         if not involved.any():
             return
         rows = trades[involved][
@@ -256,7 +267,7 @@ class TradingSession:
                 (taker_owner, side, True, taker_id),
                 (maker_owner, -side, False, maker_id),
             ):
-                if owner < first:
+                if not first <= owner < last:
                     continue
                 acc = self.accounts[owner - first]
                 acc.cash -= own_side * notional + fee_rate * notional

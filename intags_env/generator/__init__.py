@@ -1,0 +1,8 @@
+"""The world-agent generator of INTAGS: a learned background order flow (an SB3 policy), its environment
+``intags_env/WorldAgent-v0`` (reward: the episode's share of -MMD^2 of causal feedback against the real
+market), behaviour cloning, INTAGS fine-tuning, and its use as the background of every environment."""
+
+from .background import GeneratorBackground
+from .reward import FeedbackReward
+
+__all__ = ["FeedbackReward", "GeneratorBackground"]

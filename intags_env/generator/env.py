@@ -1,0 +1,169 @@
+"""``intags_env/WorldAgent-v0``: the world-agent generator is the learner, rewarded by the INTAGS metric.
+
+Each step the learner emits the next background order (:mod:`.spec`: type, side, level, size bucket,
+inter-arrival bucket); the market clock moves by the order's inter-arrival time, the experimental
+trader (a ``ConfoundedTrader``) acts at its own decision times on the way, then the order is placed.
+The observation is the last ``HISTORY`` market states.
+
+The reward is 0 until the session ends. Then the env computes the episode's causal feedback f(T) (the
+IPW effect of the experimental trader's buys vs sells on the mid at horizons 1..H) and rewards it with
+``FeedbackReward``: the episode's share of -MMD^2 against the real feedback set (the MMD witness
+split, see :mod:`.reward`). The real set is collected once from the real market in the same window
+with the same trader and cached on disk. An episode whose feedback cannot be computed (the trader never
+saw a two-sided book, or never both bought and sold) gets -2, the largest possible MMD^2 of a Gaussian
+kernel. ``max_orders`` truncates a generator that floods the market with near-zero delays; a truncated
+episode is rewarded on the part of the session it reached.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from ..envs.session import TradingSession
+from ..intags.experiment import ConfoundedTrader, collect_feedback, trajectory, trajectory_feedback
+from ..world import WorldConfig, resolve_config
+from .background import GeneratorBackground
+from .reward import FeedbackReward
+from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY
+
+__all__ = ["WorldAgentEnv", "default_trader", "real_feedback"]
+
+WORST_REWARD = -2.0
+DEFAULT_CACHE = Path.home() / ".cache" / "intags_env"
+
+
+def default_trader() -> ConfoundedTrader:
+    """The experimental trader of the INTAGS training loop: 100 shares every 5 s, confounded by the
+    last return."""
+    return ConfoundedTrader(beta=1.0, size=100, interval_s=5.0)
+
+
+def real_feedback(
+    real: str | WorldConfig = "rmsc04",
+    *,
+    start: str | int = "09:35",
+    end: str | int = "09:45",
+    trader: ConfoundedTrader | None = None,
+    horizons: int = 5,
+    episodes: int = 200,
+    first_seed: int = 0,
+    workers: int = 1,
+    cache_dir: str | Path | None = DEFAULT_CACHE,
+    progress: bool = False,
+) -> np.ndarray:
+    """Feedback of the real market in the generator's window: the real session runs from its opening
+    (so the book at ``start`` is the real one) and the trader acts from ``start`` to ``end``."""
+    trader = trader or default_trader()
+    config = resolve_config(real, end=end)
+    window = resolve_config(config, start=start)
+    warmup_s = (window.start_ns - config.start_ns) / 1e9
+    return collect_feedback(
+        config,
+        trader,
+        range(first_seed, first_seed + episodes),
+        horizons,
+        workers,
+        cache_dir=cache_dir,
+        progress=progress,
+        warmup_s=warmup_s,
+    )
+
+
+class WorldAgentEnv(gym.Env):
+    """The generator's environment (see the module doc).
+
+    Args:
+        real: the real market (a preset or ``WorldConfig``): the source of the starting book and of the
+            real feedback set.
+        start, end: the episode's market session.
+        trader: the experimental trader (default: :func:`default_trader`).
+        horizons: feedback horizons H.
+        real_set: the real feedback set; collected (and cached in ``cache_dir``) when None.
+        real_episodes: size of the collected real set.
+        reward_buffer: how many recent synthetic episodes form the reward's synthetic term.
+        max_orders: orders after which an episode is truncated.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(
+        self,
+        real: str | WorldConfig = "rmsc04",
+        *,
+        start: str | int = "09:35",
+        end: str | int = "09:45",
+        trader: ConfoundedTrader | None = None,
+        horizons: int = 5,
+        real_set: np.ndarray | None = None,
+        real_episodes: int = 200,
+        reward_buffer: int = 64,
+        max_orders: int = 20_000,
+        cache_dir: str | Path | None = DEFAULT_CACHE,
+        workers: int = 1,
+    ) -> None:
+        if max_orders < 1:
+            raise ValueError(f"max_orders must be positive, got {max_orders}")
+        self.trader = trader or default_trader()
+        self.horizons = horizons
+        if real_set is None:
+            real_set = real_feedback(
+                real,
+                start=start,
+                end=end,
+                trader=self.trader,
+                horizons=horizons,
+                episodes=real_episodes,
+                workers=workers,
+                cache_dir=cache_dir,
+            )
+        if real_set.ndim != 2 or real_set.shape[1] != horizons:
+            raise ValueError(f"real_set must have shape (n, {horizons}), got {real_set.shape}")
+        self.reward_fn = FeedbackReward(real_set, buffer=reward_buffer)
+        self.background = GeneratorBackground(None, real=real, start=start, end=end, n_external=1)
+        self.session = TradingSession(self.background, n_learners=0, scripted=[self.trader])
+        self.max_orders = max_orders
+        dim = HISTORY * len(FEATURE_NAMES)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
+        self.action_space = gym.spaces.MultiDiscrete(ACTION_NVEC)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        session_seed = int(self.np_random.integers(2**63 - 1)) if seed is None else seed
+        self.session.reset(session_seed, scripted_from=self.session.start_ns)
+        self._orders = 0
+        return self.background.observation(), {}
+
+    def step(self, action: np.ndarray):
+        a = np.asarray(action)
+        if a.shape != (len(ACTION_NVEC),) or not np.all((a >= 0) & (a < ACTION_NVEC)):
+            raise ValueError(
+                f"invalid action {action!r}: expected {len(ACTION_NVEC)} ints in [0, {ACTION_NVEC})"
+            )
+        bg = self.background
+        self.session.advance(bg.clock + bg.delay_ns(a))
+        if not self.session.done:
+            bg.act(a)
+            self._orders += 1
+        terminated = self.session.done
+        truncated = not terminated and self._orders >= self.max_orders
+        reward, info = 0.0, {}
+        if terminated or truncated:
+            reward, info = self._episode_reward()
+        return bg.observation(), reward, terminated, truncated, info
+
+    def _episode_reward(self) -> tuple[float, dict[str, Any]]:
+        info: dict[str, Any] = {"orders": self._orders, "noop_cancels": self.background.n_noop_cancels}
+        try:
+            f = trajectory_feedback(trajectory(self.trader, self.session.mid()), self.horizons)
+        except ValueError as err:  # no decision, or only buys / only sells
+            info["feedback_error"] = str(err)
+            return WORST_REWARD, info
+        if not np.isfinite(f).all():
+            info["feedback_error"] = "feedback is not finite (too few decisions for the horizons)"
+            return WORST_REWARD, info
+        info["feedback"] = f
+        return self.reward_fn(f), info

@@ -1,0 +1,149 @@
+"""The generator as a Stable-Baselines3 policy, its behaviour cloning, and its use as a background.
+
+The policy is SB3's ``ActorCriticPolicy`` (PPO / A2C) with ``OrderHistoryExtractor`` over the state
+history. SB3 turns a ``MultiDiscrete`` action space into one categorical head per order field (type,
+side, level, size, delay) on top of the shared features, so the five fields are sampled independently
+given the state (a documented simplification of a fully autoregressive order model). Models are saved
+and loaded with SB3's own ``save``/``load``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from tqdm.auto import tqdm
+
+from .spec import FEATURE_NAMES
+
+__all__ = [
+    "OrderHistoryExtractor",
+    "SB3OrderPolicy",
+    "behaviour_cloning",
+    "generator_policy_kwargs",
+    "load_generator",
+]
+
+ACTION_FIELDS = ("type", "side", "level", "size", "delay")
+
+
+class OrderHistoryExtractor(BaseFeaturesExtractor):
+    """Encodes each of the ``HISTORY`` market states with a shared layer, then mixes them over time."""
+
+    def __init__(
+        self, observation_space: gym.spaces.Box, state_dim: int = 32, features_dim: int = 64
+    ) -> None:
+        super().__init__(observation_space, features_dim)
+        self.n_features = len(FEATURE_NAMES)
+        self.history = observation_space.shape[0] // self.n_features
+        self.per_state = torch.nn.Sequential(torch.nn.Linear(self.n_features, state_dim), torch.nn.Tanh())
+        self.over_time = torch.nn.Sequential(
+            torch.nn.Linear(self.history * state_dim, features_dim), torch.nn.Tanh()
+        )
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        states = observations.reshape(-1, self.history, self.n_features)
+        return self.over_time(self.per_state(states).flatten(start_dim=1))
+
+
+def generator_policy_kwargs() -> dict[str, Any]:
+    return {
+        "features_extractor_class": OrderHistoryExtractor,
+        "net_arch": {"pi": [64], "vf": [64]},
+    }
+
+
+class SB3OrderPolicy:
+    """A trained SB3 generator as ``policy(observation, rng) -> action`` for ``GeneratorBackground``.
+
+    Samples with the caller's numpy generator (not torch's), so a background is reproducible per seed.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.policy = model.policy
+        self.policy.set_training_mode(False)
+        self._splits = np.cumsum(self.policy.action_space.nvec)[:-1]
+
+    def probabilities(self, observation: np.ndarray) -> list[np.ndarray]:
+        """The probabilities of each order field's values in this state (the policy's action logits,
+        split per field and soft-maxed; the same numbers as ``policy.get_distribution`` without building
+        torch distribution objects, which would cost more than the network itself)."""
+        policy = self.policy
+        with torch.no_grad():
+            obs = torch.as_tensor(observation, dtype=torch.float32).reshape(1, -1)
+            latent = policy.mlp_extractor.forward_actor(
+                policy.extract_features(obs, policy.pi_features_extractor)
+            )
+            logits = policy.action_net(latent)[0].numpy().astype(np.float64)
+        out = []
+        for part in np.split(logits, self._splits):
+            e = np.exp(part - part.max())
+            out.append(e / e.sum())
+        return out
+
+    def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        u = rng.random(len(ACTION_FIELDS))
+        out = np.empty(len(ACTION_FIELDS), np.int64)
+        for i, p in enumerate(self.probabilities(observation)):
+            c = np.cumsum(p)
+            out[i] = min(int(np.searchsorted(c, u[i] * c[-1], side="right")), len(p) - 1)
+        return out
+
+
+def load_generator(path: str | Path, **kwargs: Any) -> PPO:
+    """A generator saved by SB3 (``model.save``), on the CPU."""
+    return PPO.load(str(path), device="cpu", **kwargs)
+
+
+def behaviour_cloning(
+    model: Any,
+    observations: np.ndarray,
+    actions: np.ndarray,
+    *,
+    epochs: int = 5,
+    batch_size: int = 512,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """Maximum-likelihood pretraining of the policy's order heads on (state history, order) pairs.
+
+    Minimises the negative log-likelihood of the observed orders under the policy (all five fields);
+    the value head is left to the RL phase. Returns the mean loss of each epoch.
+    """
+    if len(observations) != len(actions) or len(actions) == 0:
+        raise ValueError(
+            f"need as many observations as actions (> 0), got {len(observations)}, {len(actions)}"
+        )
+    policy = model.policy
+    policy.set_training_mode(True)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=learning_rate)
+    obs = torch.as_tensor(observations, dtype=torch.float32)
+    act = torch.as_tensor(actions, dtype=torch.int64)
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for epoch in tqdm(range(epochs), desc="behaviour cloning", unit="epoch", disable=not progress):
+        order = torch.randperm(len(obs), generator=generator)
+        total, n = 0.0, 0
+        for start in range(0, len(obs), batch_size):
+            idx = order[start : start + batch_size]
+            _, log_prob, _ = policy.evaluate_actions(obs[idx], act[idx])
+            loss = -log_prob.mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(idx)
+            n += len(idx)
+        losses.append(total / n)
+        if on_epoch is not None:
+            on_epoch(epoch, losses[-1])
+    policy.set_training_mode(False)
+    return losses

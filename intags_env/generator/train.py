@@ -1,0 +1,282 @@
+"""Train a world-agent generator: behaviour cloning on a real order stream, then INTAGS fine-tuning by PPO.
+
+1. The real feedback set (training reward) and a held-out real set (evaluation) are collected from the
+   real market in the generator's window and cached.
+2. Pretraining: maximum likelihood of the orders of simulated real-market sessions (or a LOBSTER file).
+3. Fine-tuning: SB3 PPO on ``WorldAgentEnv`` (episode reward = the episode's share of -MMD^2), with
+   callbacks that save checkpoints and periodically measure the MMD of the current generator against
+   the held-out real set (with its permutation p-value), all logged to TensorBoard.
+4. A report: the MMD curve, pretrained vs fine-tuned vs the real-vs-real floor, buy/sell balance,
+   stylized facts of one generated session against the real one, and plots.
+
+``train_generator(settings, out)``; resumable from ``out/checkpoints``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+from tqdm.auto import tqdm
+
+from ..data import read_lobster
+from ..metrics import facts_report, plot_facts, stylized_facts
+from ..world import resolve_config
+from ..world.simulate import simulate
+from .background import GeneratorBackground
+from .env import DEFAULT_CACHE, WorldAgentEnv, default_trader, real_feedback
+from .evaluate import Evaluation, evaluate_generator, mmd_difference_ci, real_episode_stats, summarise
+from .orderstream import order_stream
+from .policy import behaviour_cloning, generator_policy_kwargs
+from .reward import FeedbackReward
+
+__all__ = ["TrainSettings", "bc_dataset", "train_generator"]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything a training run depends on (saved next to its results)."""
+
+    real: str = "rmsc04"
+    start: str = "09:35"
+    end: str = "09:45"
+    horizons: int = 5
+    real_episodes: int = 200  # reward's real feedback set
+    eval_episodes: int = 60  # generator episodes per evaluation along training
+    final_episodes: int = 200  # held-out real set, and generator episodes of the final comparison
+    pretrain_sessions: int = 16  # simulated real sessions behind behaviour cloning
+    pretrain_lobster: str | None = None  # or a LOBSTER file (zip / message file) instead
+    pretrain_epochs: int = 8
+    steps: int = 250_000  # PPO environment steps (orders)
+    eval_every: int = 50_000
+    n_envs: int = 2
+    learning_rate: float = 1e-4
+    n_steps: int = 2048
+    batch_size: int = 512
+    n_epochs: int = 4
+    clip_range: float = 0.1
+    ent_coef: float = 0.0
+    seed: int = 0
+    workers: int = 2
+
+    @classmethod
+    def quick(cls) -> TrainSettings:
+        """A minutes-long end-to-end run: the pipeline, not a good generator."""
+        return cls(
+            start="09:35",
+            end="09:40",
+            real_episodes=60,
+            eval_episodes=16,
+            final_episodes=16,
+            pretrain_sessions=3,
+            pretrain_epochs=3,
+            steps=4096,
+            eval_every=4096,
+            n_envs=1,
+        )
+
+
+def bc_dataset(settings: TrainSettings, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(observations, actions) of the real order stream: simulated sessions of the real market (seeds far
+    from the evaluation's), or the LOBSTER file."""
+    if settings.pretrain_lobster:
+        streams = [order_stream(read_lobster(settings.pretrain_lobster))]
+    else:
+        seeds = range(1_000_000, 1_000_000 + settings.pretrain_sessions)
+        it = tqdm(seeds, desc="real order streams", unit="session", disable=not progress, leave=False)
+        streams = [order_stream(simulate(settings.real, seed).lobster) for seed in it]
+    return np.concatenate([s.observations() for s in streams]), np.concatenate([s.actions for s in streams])
+
+
+class IntagsEvalCallback(BaseCallback):
+    """Every ``every`` steps: save the generator, measure its MMD to the held-out real set (p-value,
+    buy/sell balance) and log it to TensorBoard under ``intags/``; the curve is kept in ``curve.json``."""
+
+    def __init__(self, every: int, evaluate: Any, out: Path, curve: list[dict[str, float]]) -> None:
+        super().__init__()
+        self.every = every
+        self.evaluate = evaluate
+        self.out = out
+        self.curve = curve
+        self._last = 0
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps - self._last >= self.every:
+            self._last = self.num_timesteps
+            self.record()
+        return True
+
+    def record(self) -> Evaluation:
+        path = self.out / "checkpoints" / f"eval_{self.num_timesteps}.zip"
+        self.model.save(path)
+        result = self.evaluate(path)
+        for key, value in result.as_dict().items():
+            self.logger.record(f"intags/{key}", value)
+        self.logger.dump(self.num_timesteps)
+        self.curve.append({"steps": self.num_timesteps, **result.as_dict()})
+        (self.out / "curve.json").write_text(json.dumps(self.curve, indent=1))
+        return result
+
+
+def train_generator(
+    settings: TrainSettings, out: str | Path, *, resume: bool = False, progress: bool = True
+) -> dict[str, Any]:
+    """Run the whole pipeline into ``out`` and return the report (also ``out/report.json``)."""
+    out = Path(out)
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(1)  # small networks, batch-1 inference: threads only contend with the env workers
+    started = time.perf_counter()
+    s = settings
+    trader = default_trader()
+    window = {"start": s.start, "end": s.end}
+    common = {"trader": trader, "horizons": s.horizons, "workers": s.workers, "progress": progress}
+    real_set = real_feedback(s.real, **window, episodes=s.real_episodes, cache_dir=DEFAULT_CACHE, **common)
+    n_final = max(s.final_episodes, s.eval_episodes)
+    held_out = real_episode_stats(
+        s.real, s.start, s.end, trader, range(2_000_000, 2_000_000 + n_final), s.horizons, s.workers, progress
+    )
+    floor_stats = real_episode_stats(
+        s.real, s.start, s.end, trader, range(3_000_000, 3_000_000 + n_final), s.horizons, s.workers, progress
+    )
+    reference = FeedbackReward(np.array([st.feedback for st in held_out]))
+    floor = summarise(floor_stats, reference)
+
+    def evaluate(path: Path, episodes: int | None = None) -> Evaluation:
+        return evaluate_generator(
+            path,
+            reference,
+            real=s.real,
+            **window,
+            trader=trader,
+            seeds=range(4_000_000, 4_000_000 + (episodes or s.eval_episodes)),
+            horizons=s.horizons,
+            workers=s.workers,
+            progress=progress,
+        )
+
+    def make_env(rank: int) -> Any:
+        def build() -> Monitor:
+            env = WorldAgentEnv(
+                s.real, **window, trader=default_trader(), horizons=s.horizons, real_set=real_set
+            )
+            env.reset(seed=s.seed * 1000 + rank)
+            return Monitor(env)
+
+        return build
+
+    vec_cls = SubprocVecEnv if s.n_envs > 1 else DummyVecEnv
+    env = vec_cls([make_env(r) for r in range(s.n_envs)])
+    curve_path = out / "curve.json"
+    latest = _latest_checkpoint(out) if resume else None
+    if latest is not None:
+        model = PPO.load(latest, env=env, device="cpu", tensorboard_log=str(out / "tb"))
+        curve = json.loads(curve_path.read_text()) if curve_path.exists() else []
+    else:
+        model = PPO(
+            "MlpPolicy",
+            env,
+            policy_kwargs=generator_policy_kwargs(),
+            learning_rate=s.learning_rate,
+            n_steps=s.n_steps,
+            batch_size=s.batch_size,
+            n_epochs=s.n_epochs,
+            gamma=1.0,
+            gae_lambda=1.0,
+            clip_range=s.clip_range,
+            ent_coef=s.ent_coef,
+            seed=s.seed,
+            device="cpu",
+            tensorboard_log=str(out / "tb"),
+        )
+        observations, actions = bc_dataset(s, progress)
+        bc_losses = behaviour_cloning(
+            model, observations, actions, epochs=s.pretrain_epochs, progress=progress
+        )
+        save_generator(model, out / "pretrained.zip", s)
+        (out / "bc_losses.json").write_text(json.dumps(bc_losses))
+        curve = [{"steps": 0, **evaluate(out / "pretrained.zip").as_dict()}]
+    eval_callback = IntagsEvalCallback(s.eval_every, evaluate, out, curve)
+    checkpoints = CheckpointCallback(max(s.eval_every // s.n_envs, 1), str(out / "checkpoints"), "generator")
+    model.learn(
+        total_timesteps=s.steps,
+        callback=CallbackList([checkpoints, eval_callback]),
+        reset_num_timesteps=latest is None,
+        tb_log_name="intags",
+        progress_bar=progress,
+    )
+    save_generator(model, out / "generator.zip", s)
+    env.close()
+    final = evaluate(out / "generator.zip", n_final)
+    pretrained = evaluate(out / "pretrained.zip", n_final)  # the same held-out seeds as the final one
+    diff, low, high = mmd_difference_ci(reference, pretrained.feedback, final.feedback)
+    report = {
+        "settings": asdict(s),
+        "mmd_reduction": {"observed": diff, "ci95_low": low, "ci95_high": high},
+        "pretrained": pretrained.as_dict(),
+        "intags": final.as_dict(),
+        "floor": floor.as_dict(),
+        "real_imbalance_abs_mean": float(np.mean([abs(st.imbalance) for st in held_out])),
+        "curve": curve,
+        "train_minutes": (time.perf_counter() - started) / 60.0,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=1, default=float))
+    _plot(report, out)
+    facts_comparison(out / "generator.zip", s, out)
+    return report
+
+
+def facts_comparison(model_path: Path, settings: TrainSettings, out: Path, seed: int = 5_000_000) -> str:
+    """Stylized facts of one generated session against the real market's same window (no experimental
+    trader): a markdown table in ``out/facts.md`` and the facts plots in ``out/facts/``."""
+    start_ns = resolve_config(settings.real, start=settings.start).start_ns
+    background = GeneratorBackground.from_model(model_path, n_external=0)
+    background.reset(seed)
+    background.run_until(background.config.end_ns)
+    generated = background.result().lobster
+    real = simulate(settings.real, seed, end=settings.end).lobster
+    real = replace(real.select(real.messages["time"] >= start_ns), start_ns=start_ns)
+    table = facts_report(stylized_facts(real), stylized_facts(generated), names=("real", "generator"))
+    (out / "facts.md").write_text(table + "\n")
+    plot_facts({"real": real, "generator": generated}, out / "facts")
+    return table
+
+
+def save_generator(model: PPO, path: Path, settings: TrainSettings) -> None:
+    """SB3's zip plus ``<path>.json`` naming the real market and session it was trained for."""
+    model.save(path)
+    meta = {"real": settings.real, "start": settings.start, "end": settings.end}
+    path.with_suffix(".json").write_text(json.dumps(meta))
+
+
+def _latest_checkpoint(out: Path) -> Path | None:
+    found = sorted(
+        (out / "checkpoints").glob("generator_*_steps.zip"), key=lambda p: int(p.stem.split("_")[-2])
+    )
+    return found[-1] if found else None
+
+
+def _plot(report: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = report["curve"]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    steps = [c["steps"] for c in curve]
+    ax.plot(steps, [c["mmd2"] for c in curve], "o-", label="generator vs held-out real")
+    ax.axhline(report["floor"]["mmd2"], color="grey", ls="--", label="real vs real (floor)")
+    ax.set(xlabel="PPO steps (orders)", ylabel="MMD^2 of causal feedback", title="INTAGS fine-tuning")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "mmd_curve.png", dpi=120)
+    plt.close(fig)

@@ -1,0 +1,134 @@
+"""WorldAgent-v0 and the generator background: Gymnasium contract, reward, determinism, as a background."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import intags_env  # noqa: F401  (registers the ids)
+from intags_env.envs.execution import ExecutionEnv
+from intags_env.generator.background import GeneratorBackground
+from intags_env.generator.env import WORST_REWARD, WorldAgentEnv
+from intags_env.generator.spec import ACTION_NVEC, CANCEL, LIMIT, MARKET
+from intags_env.intags.experiment import ConfoundedTrader
+
+REAL = np.random.default_rng(0).normal(size=(40, 3)) * 2e-5
+WINDOW = {"start": "09:35", "end": "09:36"}
+
+
+def _env(**kwargs) -> WorldAgentEnv:
+    trader = ConfoundedTrader(beta=1.0, size=100, interval_s=2.0)
+    return WorldAgentEnv(real_set=REAL, horizons=3, trader=trader, **WINDOW, **kwargs)
+
+
+def _policy_actions(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, ACTION_NVEC, size=(n, len(ACTION_NVEC)))
+    a[:, 4] = 4  # 0.2-0.5 s apart
+    return a
+
+
+def _run(env: WorldAgentEnv, seed: int, actions: np.ndarray) -> tuple[list[np.ndarray], float, dict]:
+    obs, _ = env.reset(seed=seed)
+    seen = [obs]
+    for a in actions:
+        obs, reward, terminated, truncated, info = env.step(a)
+        seen.append(obs)
+        if terminated or truncated:
+            return seen, reward, info
+    raise AssertionError("the episode did not end")
+
+
+def test_passes_the_gymnasium_checker() -> None:
+    env = _env()
+    check_env(env, skip_render_check=True)
+    assert env.observation_space.shape == (44,)
+
+
+def test_registered_id_builds() -> None:
+    env = gym.make("intags_env/WorldAgent-v0", real_set=REAL, horizons=3, **WINDOW)
+    assert isinstance(env.unwrapped, WorldAgentEnv)
+    env.close()
+
+
+def test_the_terminal_reward_is_the_documented_estimator() -> None:
+    env = _env()
+    _, reward, info = _run(env, 3, _policy_actions(2000, 0))
+    assert "feedback" in info, info
+    # a fresh reward with the same real set scores the first episode with the V-term (no other episodes)
+    from intags_env.generator.reward import FeedbackReward
+
+    assert reward == pytest.approx(FeedbackReward(REAL).score(info["feedback"], None))
+    assert reward < 0 and info["orders"] > 50
+
+
+def test_same_seed_and_actions_give_the_same_episode() -> None:
+    actions = _policy_actions(2000, 1)
+    obs_a, reward_a, _ = _run(_env(), 7, actions)
+    obs_b, reward_b, _ = _run(_env(), 7, actions)
+    assert len(obs_a) == len(obs_b)
+    np.testing.assert_array_equal(np.array(obs_a), np.array(obs_b))
+    assert reward_a == reward_b
+    obs_c, _, _ = _run(_env(), 8, actions)
+    assert not np.array_equal(obs_a[1], obs_c[1])  # another seed, another starting book
+
+
+def test_invalid_actions_are_named() -> None:
+    env = _env()
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="invalid action"):
+        env.step(np.array([3, 0, 0, 0, 0]))
+    with pytest.raises(ValueError, match="invalid action"):
+        env.step(np.array([0, 0, 0]))
+
+
+def test_max_orders_truncates_with_the_worst_reward_when_no_feedback() -> None:
+    env = _env(max_orders=5)
+    _, reward, info = _run(env, 0, np.tile([LIMIT, 0, 1, 2, 0], (10, 1)))
+    assert info["orders"] == 5
+    assert reward == WORST_REWARD and "feedback_error" in info
+
+
+def test_orders_land_where_the_action_says() -> None:
+    bg = GeneratorBackground(None, **WINDOW, n_external=0)
+    bg.reset(0)
+    bid, ask = bg._touch()
+    assert bid is not None and ask is not None and bid < ask
+    n = bg.world.n_records
+    bg.act(np.array([LIMIT, 0, 1, 3, 0]))  # a buy at the touch, 100 shares
+    rec = bg.world.records_since(n)
+    assert len(rec) == 1 and rec["type"][0] == 1 and rec["size"][0] == 100 and rec["direction"][0] == 1
+    assert rec["price"][0] // 100 == bid + bg.config.min_price
+    n = bg.world.n_records
+    bg.act(np.array([MARKET, 1, 0, 3, 0]))  # sell 100 at market: executions against the bids
+    assert set(bg.world.records_since(n)["type"]) == {4}
+    n = bg.world.n_records
+    bg.act(np.array([CANCEL, 1, 1, 0, 0]))  # cancel the own ask closest to the touch
+    rec = bg.world.records_since(n)
+    assert rec["type"][0] == 3 and rec["direction"][0] == -1
+
+
+def test_a_policy_background_runs_under_a_trading_env_and_is_deterministic() -> None:
+    def policy(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        a = rng.integers(0, ACTION_NVEC)
+        a[4] = 4
+        return a
+
+    def episode(seed: int) -> tuple[float, int]:
+        background = GeneratorBackground(policy, **WINDOW, n_external=1)
+        env = ExecutionEnv(
+            background=background, quantity=500, horizon_s=50.0, decision_interval_s=5.0, warmup_s=5.0
+        )
+        env.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(env.action_space.sample() * 0)
+            total += reward
+            done = terminated or truncated
+        return total, background.world.n_records
+
+    first, again, other = episode(1), episode(1), episode(2)
+    assert first == again and first != other
+    assert first[1] > 100  # the generator placed orders on its own

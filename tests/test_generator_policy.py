@@ -1,0 +1,125 @@
+"""The generator policy: behaviour cloning, SB3 save/load, seeded sampling, training and resume."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from stable_baselines3 import PPO
+
+from intags_env.envs.background import make_background
+from intags_env.generator.background import GeneratorBackground
+from intags_env.generator.env import WorldAgentEnv
+from intags_env.generator.orderstream import order_stream
+from intags_env.generator.policy import (
+    SB3OrderPolicy,
+    behaviour_cloning,
+    generator_policy_kwargs,
+    load_generator,
+)
+from intags_env.generator.train import TrainSettings, save_generator, train_generator
+from intags_env.world.simulate import simulate
+
+REAL = np.random.default_rng(0).normal(size=(40, 3)) * 2e-5
+
+
+def _model(seed: int = 0) -> PPO:
+    env = WorldAgentEnv(real_set=REAL, horizons=3, start="09:35", end="09:36")
+    return PPO("MlpPolicy", env, policy_kwargs=generator_policy_kwargs(), n_steps=64, seed=seed, device="cpu")
+
+
+def _nll(model: PPO, obs: np.ndarray, actions: np.ndarray) -> float:
+    with torch.no_grad():
+        _, log_prob, _ = model.policy.evaluate_actions(torch.as_tensor(obs), torch.as_tensor(actions))
+    return float(-log_prob.mean())
+
+
+@pytest.fixture(scope="module")
+def stream():
+    return order_stream(simulate("small", seed=0).lobster)
+
+
+def test_behaviour_cloning_raises_the_likelihood_of_the_real_orders(stream) -> None:
+    model = _model()
+    obs, actions = stream.observations(), stream.actions
+    before = _nll(model, obs, actions)
+    losses = behaviour_cloning(model, obs, actions, epochs=4, progress=False)
+    after = _nll(model, obs, actions)
+    assert after < before - 1.0
+    assert losses[-1] < losses[0]
+    with pytest.raises(ValueError, match="as many"):
+        behaviour_cloning(model, obs[:3], actions[:2], progress=False)
+
+
+def test_save_load_round_trip_keeps_the_order_distribution(tmp_path, stream) -> None:
+    model = _model()
+    behaviour_cloning(model, stream.observations(), stream.actions, epochs=1, progress=False)
+    settings = replace(TrainSettings(), start="09:35", end="09:36")
+    save_generator(model, tmp_path / "g.zip", settings)
+    loaded = load_generator(tmp_path / "g.zip")
+    obs = stream.observations()[100]
+    for p, q in zip(SB3OrderPolicy(model).probabilities(obs), SB3OrderPolicy(loaded).probabilities(obs)):
+        np.testing.assert_allclose(p, q, rtol=1e-6)
+    assert json.loads((tmp_path / "g.json").read_text())["end"] == "09:36"
+    background = make_background(str(tmp_path / "g.zip"), 1)
+    assert isinstance(background, GeneratorBackground)
+    assert background.config.end_ns - background.config.start_ns == 60 * 10**9
+
+
+def test_sampling_follows_the_callers_generator() -> None:
+    policy = SB3OrderPolicy(_model())
+    obs = np.random.default_rng(0).normal(size=44).astype(np.float32)
+    with torch.no_grad():
+        dist = policy.policy.get_distribution(torch.as_tensor(obs).reshape(1, -1))
+    for mine, sb3 in zip(policy.probabilities(obs), dist.distribution):
+        np.testing.assert_allclose(mine, sb3.probs[0].numpy(), rtol=1e-5)
+    a = [policy(obs, np.random.default_rng(5)) for _ in range(3)]
+    assert all(np.array_equal(a[0], x) for x in a)
+    draws = np.array([policy(obs, np.random.default_rng(s)) for s in range(400)])
+    # the empirical frequency of each type follows the policy's probabilities
+    p_type = policy.probabilities(obs)[0]
+    freq = np.bincount(draws[:, 0], minlength=3) / len(draws)
+    np.testing.assert_allclose(freq, p_type, atol=0.08)
+
+
+def test_a_missing_model_is_named(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="no generator model"):
+        make_background(str(tmp_path / "missing.zip"), 1)
+
+
+@pytest.mark.slow
+def test_quick_training_runs_end_to_end_and_resumes(tmp_path) -> None:
+    settings = replace(
+        TrainSettings.quick(),
+        end="09:37",
+        real_episodes=20,
+        eval_episodes=6,
+        final_episodes=6,
+        steps=1024,
+        eval_every=1024,
+    )
+    settings = replace(settings, n_steps=512, batch_size=256, workers=1)
+    report = train_generator(settings, tmp_path, progress=False)
+    for key in ("pretrained", "intags", "floor"):
+        assert np.isfinite(report[key]["mmd2"])
+    assert (tmp_path / "generator.zip").exists() and (tmp_path / "mmd_curve.png").exists()
+    assert (tmp_path / "facts.md").exists()
+    steps_before = json.loads((tmp_path / "report.json").read_text())["curve"][-1]["steps"]
+    resumed = train_generator(replace(settings, steps=512), tmp_path, resume=True, progress=False)
+    assert resumed["curve"][-1]["steps"] > steps_before  # the step count carried on
+
+
+def test_cli_distance_compares_a_generator_in_its_window(tmp_path, capsys, stream) -> None:
+    from intags_env.cli import main
+
+    model = _model()
+    behaviour_cloning(model, stream.observations(), stream.actions, epochs=1, progress=False)
+    save_generator(model, tmp_path / "g.zip", replace(TrainSettings(), start="09:35", end="09:36"))
+    argv = ["distance", "--synthetic", str(tmp_path / "g.zip"), "--episodes", "4", "--interval", "2"]
+    code = main([*argv, "--horizons", "2", "--permutations", "20", "--workers", "1", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "real vs real (floor)" in out and "g.zip" in out
