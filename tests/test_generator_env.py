@@ -132,3 +132,14 @@ def test_a_policy_background_runs_under_a_trading_env_and_is_deterministic() -> 
     first, again, other = episode(1), episode(1), episode(2)
     assert first == again and first != other
     assert first[1] > 100  # the generator placed orders on its own
+
+
+def test_level_zero_is_anywhere_inside_the_spread_and_never_crosses() -> None:
+    bg = GeneratorBackground(None, **WINDOW, n_external=0)
+    bg.reset(0)
+    bg._touch = lambda: (100, 110)  # a 10-tick spread
+    inside = {bg._limit_price(side, 0) for side in (1, -1) for _ in range(200)}
+    assert inside == set(range(101, 110))
+    assert bg._limit_price(1, 1) == 100 and bg._limit_price(-1, 1) == 110  # level 1: at the own touch
+    bg._touch = lambda: (100, 101)  # one tick: level 0 rests at the own touch
+    assert bg._limit_price(1, 0) == 100 and bg._limit_price(-1, 0) == 101

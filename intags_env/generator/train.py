@@ -74,13 +74,13 @@ class TrainSettings:
         return cls(
             start="09:35",
             end="09:40",
-            real_episodes=60,
-            eval_episodes=16,
-            final_episodes=16,
+            real_episodes=40,
+            eval_episodes=12,
+            final_episodes=12,
             pretrain_sessions=3,
             pretrain_epochs=3,
-            steps=4096,
-            eval_every=4096,
+            steps=2048,
+            eval_every=2048,
             n_envs=1,
         )
 
