@@ -50,7 +50,7 @@ def main() -> None:
     pre, fine, floor = report["pretrained"], report["intags"], report["floor"]
     reduction = report["mmd_reduction"]
     print(f"\nINTAGS generator ({'quick' if args.quick else 'default'} settings), {settings.real} as real")
-    print(f"held-out: {settings.eval_episodes} generator and real episodes per evaluation")
+    print(f"held-out: {settings.final_episodes} generator and real episodes per side")
     print(f"{'':<30}{'MMD^2':>10}{'p':>8}{'|imbalance|':>13}")
     for name, row in (
         ("behaviour cloning only", pre),

@@ -243,7 +243,7 @@ def _train(args: argparse.Namespace) -> int:
     report = train_generator(settings, args.out, resume=args.resume, progress=not args.quiet)
     rows = [("pretrained (behaviour cloning)", report["pretrained"]), ("INTAGS fine-tuned", report["intags"])]
     rows.append(("real vs real (floor)", report["floor"]))
-    print(f"\ncausal-feedback MMD^2 to held-out real episodes ({settings.eval_episodes} per side)")
+    print(f"\ncausal-feedback MMD^2 to held-out real episodes ({settings.final_episodes} per side)")
     print(f"{'generator':<32}{'MMD^2':>10}{'p':>8}{'|buy-sell| share':>18}")
     for name, r in rows:
         print(f"{name:<32}{r['mmd2']:>10.4f}{r['p_value']:>8.3f}{r['imbalance_abs_mean']:>18.3f}")

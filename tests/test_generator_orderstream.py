@@ -174,3 +174,18 @@ def test_amzn_log() -> None:
     assert 0.4 < stats["buy_share"] < 0.6
     levels = np.bincount(stream.actions[stream.actions[:, 0] == LIMIT, 2], minlength=ACTION_NVEC[2])
     assert levels[:3].sum() > 0.3 * levels.sum()  # most new orders near the touch
+
+
+def test_grouped_pairs_each_observation_with_the_next_k_actions() -> None:
+    from intags_env.generator.orderstream import grouped
+
+    obs = np.arange(6, dtype=np.float32).reshape(6, 1)
+    actions = np.arange(30).reshape(6, 5)
+    o, a = grouped(obs, actions, 3)
+    assert o.shape == (4, 1) and a.shape == (4, 15)
+    np.testing.assert_array_equal(a[1], np.arange(5, 20))
+    np.testing.assert_array_equal(o[:, 0], [0, 1, 2, 3])
+    o, a = grouped(obs, actions, 7)
+    assert len(o) == 0 and a.shape == (0, 35)
+    with pytest.raises(ValueError, match="positive"):
+        grouped(obs, actions, 0)

@@ -34,6 +34,7 @@ from ..world.layout import A_N_OPEN, MAX_OPEN_ORDERS
 from ..world.world import SimulationResult, WorldArrays
 from .features import FeatureTracker
 from .spec import (
+    ACTION_NVEC,
     CANCEL,
     DELAY_EDGES_S,
     FEATURE_NAMES,
@@ -84,8 +85,9 @@ class GeneratorBackground:
     """Background order flow from a generator policy (see the module doc).
 
     Args:
-        policy: ``policy(observation, rng) -> action`` (5 ints, :mod:`.spec`), or None to drive the
-            generator through :meth:`act`.
+        policy: ``policy(observation, rng) -> action``: one order (5 ints, :mod:`.spec`) or several
+            (5 k ints, placed one after the other, each its own delay after the previous); None to
+            drive the generator through :meth:`act`.
         real: the market whose book at ``start`` seeds each session and whose exchange settings are used.
         start, end: the session (the generator's episode).
         n_external: participant slots offered to environments.
@@ -161,7 +163,7 @@ class GeneratorBackground:
         self._slot = 0
         self.n_orders = 0
         self.n_noop_cancels = 0
-        self._planned: tuple[int, np.ndarray] | None = None
+        self._planned: list[tuple[int, np.ndarray]] = []  # (due time, order), soonest last
         self._tracker.reset()
         self._seen = 0
         self._history = np.zeros((HISTORY, len(FEATURE_NAMES)), np.float32)
@@ -173,15 +175,14 @@ class GeneratorBackground:
         t = min(int(t), self.config.end_ns)
         if self.policy is not None:
             while True:
-                if self._planned is None:
-                    action = np.asarray(self.policy(self.observation(), self.rng))
-                    self._planned = (self.clock + self.delay_ns(action), action)
-                due, action = self._planned
+                if not self._planned:
+                    self._plan(np.asarray(self.policy(self.observation(), self.rng)))
+                due, order = self._planned[-1]
                 if due > t:
                     break
                 self.world.run_until(due)
-                self._planned = None
-                self.act(action)
+                self._planned.pop()
+                self.act(order)
         self.world.run_until(t)
 
     def submit(self, messages: np.ndarray) -> None:
@@ -226,6 +227,17 @@ class GeneratorBackground:
         """The last ``HISTORY`` market states (oldest first), flattened: what the generator sees."""
         self._sync()
         return self._history.reshape(-1).copy()
+
+    def _plan(self, action: np.ndarray) -> None:
+        """Schedule the orders of one policy action (one or several orders of 5 fields), each its
+        inter-arrival time after the previous one."""
+        orders = action.reshape(-1, len(ACTION_NVEC))
+        due = self.clock
+        planned = []
+        for order in orders:
+            due += self.delay_ns(order)
+            planned.append((due, order))
+        self._planned = planned[::-1]
 
     def delay_ns(self, action: np.ndarray) -> int:
         """The inter-arrival time of an action, drawn in its bucket."""

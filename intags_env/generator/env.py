@@ -1,8 +1,9 @@
 """``intags_env/WorldAgent-v0``: the world-agent generator is the learner, rewarded by the INTAGS metric.
 
 Each step the learner emits the next background order (:mod:`.spec`: type, side, level, size bucket,
-inter-arrival bucket); the market clock moves by the order's inter-arrival time, the experimental
-trader (a ``ConfoundedTrader``) acts at its own decision times on the way, then the order is placed.
+inter-arrival bucket), or the next ``orders_per_step`` orders; the market clock moves by each order's
+inter-arrival time, the experimental trader (a ``ConfoundedTrader``) acts at its own decision times on
+the way, then the order is placed.
 The observation is the last ``HISTORY`` market states.
 
 The reward is 0 until the session ends. Then the env computes the episode's causal feedback f(T) (the
@@ -86,6 +87,10 @@ class WorldAgentEnv(gym.Env):
         real_episodes: size of the collected real set.
         reward_buffer: how many recent synthetic episodes form the reward's synthetic term.
         max_orders: orders after which an episode is truncated.
+        orders_per_step: orders per action (k): the action is k orders' fields one after the other, drawn
+            together from the same state and placed in sequence (each its delay after the previous);
+            k > 1 divides the policy's and the learner's per-order cost by k, at the price of orders that
+            do not see the market move between them.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
@@ -102,11 +107,14 @@ class WorldAgentEnv(gym.Env):
         real_episodes: int = 200,
         reward_buffer: int = 64,
         max_orders: int = 20_000,
+        orders_per_step: int = 1,
         cache_dir: str | Path | None = DEFAULT_CACHE,
         workers: int = 1,
     ) -> None:
-        if max_orders < 1:
-            raise ValueError(f"max_orders must be positive, got {max_orders}")
+        if max_orders < 1 or orders_per_step < 1:
+            raise ValueError(
+                f"max_orders and orders_per_step must be positive, got {max_orders}, {orders_per_step}"
+            )
         self.trader = trader or default_trader()
         self.horizons = horizons
         if real_set is None:
@@ -128,7 +136,8 @@ class WorldAgentEnv(gym.Env):
         self.max_orders = max_orders
         dim = HISTORY * len(FEATURE_NAMES)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
-        self.action_space = gym.spaces.MultiDiscrete(ACTION_NVEC)
+        self.orders_per_step = orders_per_step
+        self.action_space = gym.spaces.MultiDiscrete(np.tile(ACTION_NVEC, orders_per_step))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -138,15 +147,19 @@ class WorldAgentEnv(gym.Env):
         return self.background.observation(), {}
 
     def step(self, action: np.ndarray):
+        nvec = self.action_space.nvec
         a = np.asarray(action)
-        if a.shape != (len(ACTION_NVEC),) or not np.all((a >= 0) & (a < ACTION_NVEC)):
+        if a.shape != nvec.shape or not np.all((a >= 0) & (a < nvec)):
             raise ValueError(
-                f"invalid action {action!r}: expected {len(ACTION_NVEC)} ints in [0, {ACTION_NVEC})"
+                f"invalid action {action!r}: expected {len(nvec)} ints ({self.orders_per_step} orders of "
+                f"type, side, level, size, delay) in [0, {ACTION_NVEC})"
             )
         bg = self.background
-        self.session.advance(bg.clock + bg.delay_ns(a))
-        if not self.session.done:
-            bg.act(a)
+        for order in a.reshape(self.orders_per_step, len(ACTION_NVEC)):
+            self.session.advance(bg.clock + bg.delay_ns(order))
+            if self.session.done:
+                break
+            bg.act(order)
             self._orders += 1
         terminated = self.session.done
         truncated = not terminated and self._orders >= self.max_orders

@@ -46,7 +46,7 @@ from intags_env.generator.spec import (
     bucket_of,
 )
 
-__all__ = ["OrderStream", "action_stats", "order_stream"]
+__all__ = ["OrderStream", "action_stats", "grouped", "order_stream"]
 
 #: Column of each action field in :attr:`OrderStream.actions` (the order of ``spec.ACTION_NVEC``).
 TYPE, SIDE, LEVEL, SIZE, DELAY = range(5)
@@ -211,3 +211,15 @@ def action_stats(stream: OrderStream) -> dict[str, float]:
         "mean_level": mean(actions[levelled, LEVEL]),
         "mean_delay_s": mean(delay_mid[actions[:, DELAY]]),
     }
+
+
+def grouped(observations: np.ndarray, actions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Behaviour-cloning pairs for a generator that emits ``k`` orders per step: the observation before
+    action ``i`` with actions ``i .. i + k - 1`` side by side (``(A - k + 1, 5 k)``), every start ``i``."""
+    if k < 1:
+        raise ValueError(f"k must be positive, got {k}")
+    n = len(actions) - k + 1
+    if n <= 0:
+        return observations[:0], np.zeros((0, actions.shape[1] * k), actions.dtype)
+    windows = np.lib.stride_tricks.sliding_window_view(actions, (k, actions.shape[1]))[:, 0]
+    return observations[:n], windows.reshape(n, -1).copy()

@@ -35,7 +35,7 @@ from ..world.simulate import simulate
 from .background import GeneratorBackground
 from .env import DEFAULT_CACHE, WorldAgentEnv, default_trader, real_feedback
 from .evaluate import Evaluation, evaluate_generator, mmd_difference_ci, real_episode_stats, summarise
-from .orderstream import order_stream
+from .orderstream import grouped, order_stream
 from .policy import behaviour_cloning, generator_policy_kwargs
 from .reward import FeedbackReward
 
@@ -51,17 +51,18 @@ class TrainSettings:
     end: str = "09:45"
     horizons: int = 5
     real_episodes: int = 200  # reward's real feedback set
-    eval_episodes: int = 60  # generator episodes per evaluation along training
+    eval_episodes: int = 40  # generator episodes per evaluation along training
     final_episodes: int = 200  # held-out real set, and generator episodes of the final comparison
     pretrain_sessions: int = 16  # simulated real sessions behind behaviour cloning
     pretrain_lobster: str | None = None  # or a LOBSTER file (zip / message file) instead
     pretrain_epochs: int = 8
-    steps: int = 250_000  # PPO environment steps (orders)
+    steps: int = 200_000  # PPO environment steps (orders_per_step orders each)
     eval_every: int = 50_000
     n_envs: int = 2
+    orders_per_step: int = 4  # orders per PPO step (see WorldAgentEnv)
     learning_rate: float = 1e-4
-    n_steps: int = 2048
-    batch_size: int = 512
+    n_steps: int = 1024
+    batch_size: int = 256
     n_epochs: int = 4
     clip_range: float = 0.1
     ent_coef: float = 0.0
@@ -94,7 +95,8 @@ def bc_dataset(settings: TrainSettings, progress: bool = True) -> tuple[np.ndarr
         seeds = range(1_000_000, 1_000_000 + settings.pretrain_sessions)
         it = tqdm(seeds, desc="real order streams", unit="session", disable=not progress, leave=False)
         streams = [order_stream(simulate(settings.real, seed).lobster) for seed in it]
-    return np.concatenate([s.observations() for s in streams]), np.concatenate([s.actions for s in streams])
+    pairs = [grouped(s.observations(), s.actions, settings.orders_per_step) for s in streams]
+    return np.concatenate([o for o, _ in pairs]), np.concatenate([a for _, a in pairs])
 
 
 class IntagsEvalCallback(BaseCallback):
@@ -134,6 +136,8 @@ def train_generator(
     out = Path(out)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)  # small networks, batch-1 inference: threads only contend with the env workers
+    # argument checks of torch distributions cost more than the policy network on this small model
+    torch.distributions.Distribution.set_default_validate_args(False)
     started = time.perf_counter()
     s = settings
     trader = default_trader()
@@ -166,7 +170,12 @@ def train_generator(
     def make_env(rank: int) -> Any:
         def build() -> Monitor:
             env = WorldAgentEnv(
-                s.real, **window, trader=default_trader(), horizons=s.horizons, real_set=real_set
+                s.real,
+                **window,
+                trader=default_trader(),
+                horizons=s.horizons,
+                real_set=real_set,
+                orders_per_step=s.orders_per_step,
             )
             env.reset(seed=s.seed * 1000 + rank)
             return Monitor(env)
