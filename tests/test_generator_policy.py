@@ -27,8 +27,10 @@ from intags_env.world.simulate import simulate
 REAL = np.random.default_rng(0).normal(size=(40, 3)) * 2e-5
 
 
-def _model(seed: int = 0) -> PPO:
-    env = WorldAgentEnv(real_set=REAL, horizons=3, start="09:35", end="09:36")
+def _model(seed: int = 0, orders_per_step: int = 1) -> PPO:
+    env = WorldAgentEnv(
+        real_set=REAL, horizons=3, start="09:35", end="09:36", orders_per_step=orders_per_step
+    )
     return PPO("MlpPolicy", env, policy_kwargs=generator_policy_kwargs(), n_steps=64, seed=seed, device="cpu")
 
 
@@ -156,3 +158,13 @@ def test_behaviour_cloning_data_from_a_lobster_file() -> None:
     assert observations.shape == (len(actions), 44) and len(actions) > 40_000
     assert np.isfinite(observations).all()
     assert set(np.unique(actions[:, 0])) == {0, 1, 2}
+
+
+def test_a_several_orders_policy_drives_a_background() -> None:
+    policy = SB3OrderPolicy(_model(orders_per_step=3))
+    action = policy(np.zeros(44, np.float32), np.random.default_rng(0))
+    assert action.shape == (15,)
+    background = GeneratorBackground(policy, start="09:35", end="09:36", n_external=0)
+    background.reset(0)
+    background.run_until(background.config.end_ns)
+    assert background.n_orders > 30 and background.done

@@ -30,8 +30,6 @@ __all__ = [
     "load_generator",
 ]
 
-ACTION_FIELDS = ("type", "side", "level", "size", "delay")
-
 
 class OrderHistoryExtractor(BaseFeaturesExtractor):
     """Encodes each of the ``HISTORY`` market states with a shared layer, then mixes them over time."""
@@ -89,9 +87,11 @@ class SB3OrderPolicy:
         return out
 
     def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        u = rng.random(len(ACTION_FIELDS))
-        out = np.empty(len(ACTION_FIELDS), np.int64)
-        for i, p in enumerate(self.probabilities(observation)):
+        """One action: the fields of one order, or of several for a several-orders-per-step policy."""
+        probabilities = self.probabilities(observation)
+        u = rng.random(len(probabilities))
+        out = np.empty(len(probabilities), np.int64)
+        for i, p in enumerate(probabilities):
             c = np.cumsum(p)
             out[i] = min(int(np.searchsorted(c, u[i] * c[-1], side="right")), len(p) - 1)
         return out
