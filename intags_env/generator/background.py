@@ -274,11 +274,9 @@ class GeneratorBackground:
 
     def _limit_price(self, side: int, level: int) -> int:
         """Tick of a limit order ``ticks`` behind the own touch, never crossing (a price that would cross
-        rests one tick off the opposite touch). Level 0 is anywhere strictly inside the spread, uniformly
-        (at the touch when the spread is one tick), as the recorded orders labelled 0 are."""
+        rests one tick off the opposite touch). Level 0 improves the own touch by one tick, as most
+        recorded inside-spread orders do (72% of those of an rmsc04 session; 2 ticks: 16%)."""
         bid, ask = self._touch()
-        if level == 0 and bid is not None and ask is not None and ask - bid > 1:
-            return int(self.rng.integers(bid + 1, ask))
         ticks = int(draw_in_bucket(self.rng, level, LEVEL_EDGES, integer=True))
         if side > 0:
             ref = bid if bid is not None else (ask - 1 if ask is not None else self._anchor)

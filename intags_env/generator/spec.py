@@ -8,8 +8,9 @@ field   values
 type    0 limit, 1 market, 2 cancel
 side    0 buy, 1 sell (for a cancel: the side of the order to cancel)
 level   price bucket relative to the own side's touch, in ticks behind it (``LEVEL_EDGES``):
-        0 = strictly inside the spread, uniformly (at the touch when the spread is one tick),
-        1 = at the touch, 2 = 1 tick behind, ... 9 = 65 or more behind. Ignored by market orders.
+        0 = inside the spread (one tick better than the touch; at the touch when the spread is one
+        tick), 1 = at the touch, 2 = 1 tick behind, ... 9 = 65 or more behind. Ignored by market
+        orders.
 size    size bucket (``SIZE_EDGES``), shares. Ignored by cancels.
 delay   inter-arrival bucket (``DELAY_EDGES_S``): the time from the previous generator order.
 ======  =====================================================================================
