@@ -143,3 +143,24 @@ def test_level_zero_improves_the_touch_by_one_tick_and_never_crosses() -> None:
     assert bg._limit_price(1, 4) in (96, 97)  # bucket [3, 5) ticks behind
     bg._touch = lambda: (100, 101)  # one tick: level 0 rests at the own touch
     assert bg._limit_price(1, 0) == 100 and bg._limit_price(-1, 0) == 101
+
+
+def test_real_market_episodes_earn_more_than_a_random_generator() -> None:
+    from intags_env.generator.env import real_feedback
+    from intags_env.generator.reward import FeedbackReward, episode_rewards
+
+    trader = ConfoundedTrader(beta=1.0, size=100, interval_s=2.0)
+    span = {"start": "09:35", "end": "09:37", "trader": trader, "horizons": 3, "cache_dir": None}
+    reward = FeedbackReward(real_feedback("rmsc04", episodes=16, **span))
+    more_real = real_feedback("rmsc04", episodes=6, first_seed=100, **span)
+    env = WorldAgentEnv(
+        real_set=reward.real * reward.scale, horizons=3, trader=trader, start="09:35", end="09:37"
+    )
+    rng = np.random.default_rng(0)
+    random_feedback = []
+    for seed in range(3):
+        _, _, info = _run(env, seed, _policy_actions(5000, int(rng.integers(1 << 30))))
+        random_feedback.append(info["feedback"])
+    assert (
+        episode_rewards(reward, more_real).mean() > episode_rewards(reward, np.array(random_feedback)).mean()
+    )

@@ -1,7 +1,7 @@
 """Train a world-agent generator: behaviour cloning on a real order stream, then INTAGS fine-tuning by PPO.
 
-1. The real feedback set (training reward) and a held-out real set (evaluation) are collected from the
-   real market in the generator's window and cached.
+1. The real feedback set of the training reward (cached on disk) and held-out real sets for evaluation
+   and for the real-vs-real floor are collected from the real market in the generator's window.
 2. Pretraining: maximum likelihood of the orders of simulated real-market sessions (or a LOBSTER file).
 3. Fine-tuning: SB3 PPO on ``WorldAgentEnv`` (episode reward = the episode's share of -MMD^2), with
    callbacks that save checkpoints and periodically measure the MMD of the current generator against
@@ -109,7 +109,7 @@ class IntagsEvalCallback(BaseCallback):
         self.evaluate = evaluate
         self.out = out
         self.curve = curve
-        self._last = 0
+        self._last = curve[-1]["steps"] if curve else 0  # a resumed run evaluates on schedule
 
     def _on_step(self) -> bool:
         if self.num_timesteps - self._last >= self.every:
