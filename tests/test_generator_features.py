@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hand_logs import hand_log
 
 from intags_env.data import (
     ASK_DUMMY_PRICE as A,
@@ -16,7 +17,6 @@ from intags_env.data import (
 from intags_env.data import (
     NS_PER_SECOND,
     LobsterData,
-    make_messages,
     read_lobster,
 )
 from intags_env.generator.features import (
@@ -32,23 +32,7 @@ LOBSTER_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "
 ZIP_5 = LOBSTER_DIR / "LOBSTER_SampleFile_AMZN_2012-06-21_5.zip"
 needs_real_data = pytest.mark.skipif(not ZIP_5.is_file(), reason=f"real LOBSTER sample not found at {ZIP_5}")
 
-OPEN = 34_200 * NS_PER_SECOND
 COL = {name: k for k, name in enumerate(FEATURE_NAMES)}
-
-
-def lobster(rows: list[tuple], levels: int, start_ns: int = OPEN) -> LobsterData:
-    """A LobsterData from rows ``(seconds after 09:30, type, size, price, direction, book row)``."""
-    times = np.array([OPEN + round(r[0] * NS_PER_SECOND) for r in rows], dtype=np.int64)
-    messages = make_messages(
-        times,
-        np.array([r[1] for r in rows]),
-        np.arange(len(rows)),
-        np.array([r[2] for r in rows]),
-        np.array([r[3] for r in rows]),
-        np.array([r[4] for r in rows]),
-    )
-    book = np.array([r[5] for r in rows], dtype=np.int64).reshape(len(rows), 4 * levels)
-    return LobsterData(messages, book, levels, "TEST", "2020-01-02", start_ns, OPEN + 3600 * NS_PER_SECOND)
 
 
 #   t (s)  type size price  dir   ask_px1 ask_sz1 bid_px1 bid_sz1 ask_px2 ask_sz2 bid_px2 bid_sz2
@@ -66,7 +50,7 @@ HAND = [
 
 @pytest.fixture(scope="module")
 def hand() -> np.ndarray:
-    features = lobster_features(lobster(HAND, levels=2))
+    features = lobster_features(hand_log(HAND, levels=2))
     assert features.shape == (len(HAND), len(FEATURE_NAMES))
     assert features.dtype == np.float32
     return features.astype(np.float64)
@@ -94,7 +78,7 @@ def test_spread_and_one_sided_book(hand: np.ndarray) -> None:
 
 
 def test_empty_book_row() -> None:
-    data = lobster([(1.0, 3, 5, 10000, 1, [A, 0, B, 0])], levels=1)
+    data = hand_log([(1.0, 3, 5, 10000, 1, [A, 0, B, 0])], levels=1)
     row = lobster_features(data)[0]
     expected = np.zeros(len(FEATURE_NAMES))
     expected[COL["sign_imbalance"]] = -1.0  # a deleted buy: pressure away from the bid
@@ -122,7 +106,7 @@ def test_signs_and_sign_window(hand: np.ndarray) -> None:
 
     n = SIGN_WINDOW + 10
     rows = [(0.1 * i, 1, 10, 10000, 1 if i < 10 else -1, [10100, 10, 10000, 10]) for i in range(n)]
-    sign = lobster_features(lobster(rows, levels=1))[:, COL["sign_imbalance"]]
+    sign = lobster_features(hand_log(rows, levels=1))[:, COL["sign_imbalance"]]
     assert sign[9] == pytest.approx(1.0)
     assert sign[SIGN_WINDOW + 4] == pytest.approx((5 - 45) / SIGN_WINDOW)  # window = messages 5..54
     assert sign[n - 1] == pytest.approx(-1.0)
@@ -154,7 +138,7 @@ def test_only_five_levels_count() -> None:
     book = []
     for level in range(6):  # 6 levels; the 6th is heavy on the bid side and must be ignored
         book += [10100 + 100 * level, 10, 10000 - 100 * level, 1000 if level == 5 else 10]
-    row = lobster_features(lobster([(0.0, 1, 10, 10100, -1, book)], levels=6))[0]
+    row = lobster_features(hand_log([(0.0, 1, 10, 10100, -1, book)], levels=6))[0]
     assert row[COL["imbalance_l5"]] == pytest.approx(0.0)
     assert row[COL["log_volume_l5"]] == pytest.approx(np.log1p(100))
 

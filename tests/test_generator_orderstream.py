@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hand_logs import hand_log
 
 from intags_env.data import ASK_DUMMY_PRICE as A
 from intags_env.data import BID_DUMMY_PRICE as B
-from intags_env.data import NS_PER_SECOND, LobsterData, make_messages, read_lobster
+from intags_env.data import LobsterData, read_lobster
 from intags_env.generator.features import lobster_features
 from intags_env.generator.orderstream import OrderStream, action_stats, order_stream
 from intags_env.generator.spec import ACTION_NVEC, BUY, CANCEL, FEATURE_NAMES, HISTORY, LIMIT, MARKET, SELL
@@ -18,7 +19,6 @@ LOBSTER_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "
 ZIP_5 = LOBSTER_DIR / "LOBSTER_SampleFile_AMZN_2012-06-21_5.zip"
 needs_real_data = pytest.mark.skipif(not ZIP_5.is_file(), reason=f"real LOBSTER sample not found at {ZIP_5}")
 
-OPEN = 34_200 * NS_PER_SECOND
 
 #   t (s)   type size price  dir   ask_px1 ask_sz1 bid_px1 bid_sz1 ask_px2 ask_sz2 bid_px2 bid_sz2
 LOG = [
@@ -54,24 +54,9 @@ EXPECTED = [
 ]
 
 
-def lobster(rows: list[tuple], levels: int = 2) -> LobsterData:
-    """A LobsterData from rows ``(seconds after 09:30, type, size, price, direction, book row)``."""
-    times = np.array([OPEN + round(r[0] * NS_PER_SECOND) for r in rows], dtype=np.int64)
-    messages = make_messages(
-        times,
-        np.array([r[1] for r in rows]),
-        np.arange(len(rows)),
-        np.array([r[2] for r in rows]),
-        np.array([r[3] for r in rows]),
-        np.array([r[4] for r in rows]),
-    )
-    book = np.array([r[5] for r in rows], dtype=np.int64).reshape(len(rows), 4 * levels)
-    return LobsterData(messages, book, levels, "TEST", "2020-01-02", OPEN, OPEN + 3600 * NS_PER_SECOND)
-
-
 @pytest.fixture(scope="module")
 def hand() -> tuple[LobsterData, OrderStream]:
-    data = lobster(LOG)
+    data = hand_log(LOG)
     return data, order_stream(data)
 
 
@@ -110,7 +95,7 @@ def test_executions_split_by_time_and_direction() -> None:
         (1.0, 4, 30, 10000, 1, book),  # ... same one
         (2.0, 4, 40, 10000, 1, book),  # later: another
     ]
-    stream = order_stream(lobster(rows, levels=1))
+    stream = order_stream(hand_log(rows, levels=1))
     np.testing.assert_array_equal(
         stream.actions[:, :4], [[MARKET, BUY, 0, 0], [MARKET, SELL, 0, 2], [MARKET, SELL, 0, 1]]
     )
