@@ -132,7 +132,10 @@ class IntagsEvalCallback(BaseCallback):
 def train_generator(
     settings: TrainSettings, out: str | Path, *, resume: bool = False, progress: bool = True
 ) -> dict[str, Any]:
-    """Run the whole pipeline into ``out`` and return the report (also ``out/report.json``)."""
+    """Run the whole pipeline into ``out`` and return the report (also ``out/report.json``).
+
+    With ``settings.n_envs > 1`` the environments run in worker processes (SB3's ``SubprocVecEnv``), so a
+    script calling this needs the ``if __name__ == "__main__":`` guard."""
     out = Path(out)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)  # small networks, batch-1 inference: threads only contend with the env workers
