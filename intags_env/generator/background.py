@@ -46,7 +46,7 @@ from .spec import (
     draw_in_bucket,
 )
 
-__all__ = ["GeneratorBackground", "OrderPolicy", "empty_market"]
+__all__ = ["GeneratorBackground", "OrderPolicy", "empty_market", "trained_window"]
 
 OrderPolicy = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -79,6 +79,14 @@ def empty_market(real: str | WorldConfig, start: str | int, end: str | int) -> W
         market_makers=replace(c.market_makers, count=0),
         momentum=replace(c.momentum, count=0),
     )
+
+
+def trained_window(model_path: str | Path) -> dict[str, str]:
+    """The real market and session a saved generator was trained for (``<model>.json``, written by
+    training), else ``rmsc04`` 09:35-09:45."""
+    meta_path = Path(model_path).with_suffix(".json")
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    return {"real": "rmsc04", "start": "09:35", "end": "09:45", **meta}
 
 
 class GeneratorBackground:
@@ -140,13 +148,12 @@ class GeneratorBackground:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no generator model at {path}")
-        meta_path = path.with_suffix(".json")
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        trained = trained_window(path)
         return cls(
             SB3OrderPolicy(load_generator(path)),
-            real=real or meta.get("real", "rmsc04"),
-            start=start or meta.get("start", "09:35"),
-            end=end or meta.get("end", "09:45"),
+            real=real or trained["real"],
+            start=start or trained["start"],
+            end=end or trained["end"],
             n_external=n_external,
         )
 

@@ -3,7 +3,6 @@ buy/sell balance of its order flow, on held-out seeds, in worker processes."""
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from ..intags.distances import mmd2, permutation_test
 from ..intags.experiment import ConfoundedTrader, trajectory, trajectory_feedback
 from ..world import WorldConfig, resolve_config
 from ..world.config import NS_PER_SECOND
+from .background import trained_window
 from .reward import FeedbackReward
 
 __all__ = [
@@ -220,13 +220,7 @@ def generator_feedback(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Feedback vectors of a saved generator's sessions (its real market and window from
     ``<model>.json``), and that window, so a real set can be collected on the same terms."""
-    meta_path = Path(model_path).with_suffix(".json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    window = {
-        "real": meta.get("real", "rmsc04"),
-        "start": meta.get("start", "09:35"),
-        "end": meta.get("end", "09:45"),
-    }
+    window = trained_window(model_path)
     jobs = [
         (str(model_path), window["real"], window["start"], window["end"], trader, s, horizons) for s in seeds
     ]
