@@ -21,7 +21,7 @@ from intags_env.generator.policy import (
     generator_policy_kwargs,
     load_generator,
 )
-from intags_env.generator.train import TrainSettings, save_generator, train_generator
+from intags_env.generator.train import TrainSettings, clone_generator, save_generator, train_generator
 from intags_env.world.simulate import simulate
 
 REAL = np.random.default_rng(0).normal(size=(40, 3)) * 2e-5
@@ -170,3 +170,26 @@ def test_a_several_orders_policy_drives_a_background() -> None:
     background.reset(0)
     background.run_until(background.config.end_ns)
     assert background.n_orders > 30 and background.done
+
+
+def test_clone_generator_writes_a_cloned_background_without_a_real_feedback_set(tmp_path) -> None:
+    settings = replace(
+        TrainSettings.quick(),
+        real="small",
+        start="09:32",
+        end="09:34",
+        pretrain_sessions=1,
+        pretrain_epochs=1,
+    )
+    path = clone_generator(settings, tmp_path, progress=False)
+    assert path == tmp_path / "pretrained.zip" and path.exists()
+    assert json.loads(path.with_suffix(".json").read_text()) == {
+        "real": "small",
+        "start": "09:32",
+        "end": "09:34",
+    }
+    assert len(json.loads((tmp_path / "bc_losses.json").read_text())) == 1
+    background = make_background(str(path), 0)
+    background.reset(1)
+    background.run_until(background.config.end_ns)
+    assert background.n_orders > 0

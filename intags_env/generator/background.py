@@ -31,7 +31,7 @@ from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
 from ..world import World, WorldConfig, resolve_config
 from ..world.config import NS_PER_SECOND
 from ..world.layout import A_N_OPEN, MAX_OPEN_ORDERS
-from ..world.world import SimulationResult, WorldArrays
+from ..world.world import SimulationResult, WorldArrays, WorldError
 from .features import FeatureTracker
 from .spec import (
     ACTION_NVEC,
@@ -306,7 +306,7 @@ class GeneratorBackground:
                 self.world.open_orders(owner)  # drops the ids of orders no longer live
             if ag_i[owner, A_N_OPEN] < MAX_OPEN_ORDERS:
                 return owner
-        raise RuntimeError(
+        raise WorldError(
             f"capacity exceeded: the generator has {self.n_slots * MAX_OPEN_ORDERS} live orders "
             f"(n_slots={self.n_slots} x {MAX_OPEN_ORDERS}); raise n_slots"
         )

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
@@ -38,8 +39,9 @@ from .evaluate import Evaluation, evaluate_generator, mmd_difference_ci, real_ep
 from .orderstream import grouped, order_stream
 from .policy import behaviour_cloning, generator_policy_kwargs
 from .reward import FeedbackReward
+from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY
 
-__all__ = ["TrainSettings", "bc_dataset", "train_generator"]
+__all__ = ["TrainSettings", "bc_dataset", "clone_generator", "train_generator"]
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,45 @@ def train_generator(
     _plot(report, out)
     facts_comparison(out / "generator.zip", s, out)
     return report
+
+
+class _OrderSpaces(gym.Env):
+    """The observation and action spaces of ``WorldAgent-v0`` and nothing else: a policy that is only
+    cloned (never stepped) needs the spaces, not a market and a real feedback set."""
+
+    def __init__(self, orders_per_step: int) -> None:
+        dim = HISTORY * len(FEATURE_NAMES)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
+        self.action_space = gym.spaces.MultiDiscrete(np.tile(ACTION_NVEC, orders_per_step))
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        raise NotImplementedError("_OrderSpaces only shapes a cloned policy; train it in WorldAgentEnv")
+
+    def step(self, action: Any) -> Any:
+        raise NotImplementedError("_OrderSpaces only shapes a cloned policy; train it in WorldAgentEnv")
+
+
+def clone_generator(settings: TrainSettings, out: str | Path, *, progress: bool = True) -> Path:
+    """Behaviour cloning only, no INTAGS fine-tuning: ``out/pretrained.zip`` (+ ``.json``, and
+    ``bc_losses.json``). This is the generator a recorded day gives (a LOBSTER file cannot answer the
+    experimental trader, so there is no interactive feedback to fine-tune on); its background starts from
+    ``settings.real``'s book."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(1)
+    s = settings
+    model = PPO(
+        "MlpPolicy",
+        DummyVecEnv([lambda: _OrderSpaces(s.orders_per_step)]),
+        policy_kwargs=generator_policy_kwargs(),
+        seed=s.seed,
+        device="cpu",
+    )
+    observations, actions = bc_dataset(s, progress)
+    losses = behaviour_cloning(model, observations, actions, epochs=s.pretrain_epochs, progress=progress)
+    save_generator(model, out / "pretrained.zip", s)
+    (out / "bc_losses.json").write_text(json.dumps(losses))
+    return out / "pretrained.zip"
 
 
 def facts_comparison(model_path: Path, settings: TrainSettings, out: Path, seed: int = 5_000_000) -> str:

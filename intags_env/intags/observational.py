@@ -17,7 +17,7 @@ from ..metrics.series import executed_volume, grid_times
 from ..world.config import NS_PER_SECOND
 from .feedback import estimate_propensity, ipw_effect
 
-__all__ = ["observational_feedback", "observational_trajectory"]
+__all__ = ["observational_feedback", "observational_trajectory", "session_feedback"]
 
 
 def observational_trajectory(
@@ -79,3 +79,17 @@ def observational_feedback(
     if not vectors:
         raise ValueError(f"no {window_s} s window holds both buy- and sell-dominated bins")
     return np.vstack(vectors)
+
+
+def session_feedback(
+    data: LobsterData, bin_s: float = 10.0, horizons: int = 5, clip: float = 0.01
+) -> np.ndarray:
+    """One feedback vector ``(horizons,)`` from all the usable bins of a session (a simulated session, or
+    one window of a recorded day, compared set against set); a session whose every usable bin is
+    dominated by the same side is an error (no contrast to estimate)."""
+    actions, confounders, outcomes = observational_trajectory(data, bin_s, horizons)
+    if actions.min() == actions.max():
+        side = "buy" if actions[0] else "sell"
+        raise ValueError(f"every usable bin of the session is {side}-dominated: no contrast to estimate")
+    e = estimate_propensity(confounders, actions, clip=clip)
+    return ipw_effect(actions, outcomes, e, clip=clip)
