@@ -5,7 +5,10 @@
 the background world and the environments load on first use.
 """
 
+from ._numba_cache import configure_numba_cache
 from .registration import register_environments
+
+configure_numba_cache()  # before any kernel module is imported
 
 __version__ = "0.1.0"
 
