@@ -74,3 +74,20 @@ def test_cli_bench(tmp_path, capsys) -> None:
     assert code == 0
     out = capsys.readouterr().out
     assert "twap" in out and "pov" in out and (tmp_path / "bench.json").exists()
+
+
+def test_a_pov_agent_in_the_learners_seat_sees_the_market_volume_and_trades_along() -> None:
+    import gymnasium as gym
+
+    from intags_env.bench import _policy, run_episode
+
+    env = gym.make(ENV, **{**FAST, "quantity": 3_000})
+    views = []
+    policy = _policy("pov", env)
+    decide = policy.agent.decide
+    policy.agent.decide = lambda view: views.append(view) or decide(view)
+    result = run_episode(env, policy, seed=3)
+    assert sum(v.volume for v in views) > 0  # the env's observation must not swallow the view's volume
+    # POV works the parent order along the market's volume, not all of it at the forced end
+    assert len([v for v in views[:-1] if v.inventory != 0]) > len(views) // 2
+    assert result.steps == len(views)

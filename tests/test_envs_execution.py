@@ -208,3 +208,29 @@ def test_pnl_is_cash_plus_marked_inventory_and_fills_match_the_trade_log() -> No
     me = env.session.owner(0)
     mine = trades[(trades["maker_owner"] == me) | (trades["taker_owner"] == me)]
     assert sorted((int(t["price"]), int(t["qty"])) for t in mine) == sorted((f.price, f.qty) for f in fills)
+
+
+@pytest.mark.parametrize("side", ["buy", "sell"])
+def test_a_fill_against_the_parents_side_undoes_its_progress_and_cost(side: str) -> None:
+    from intags_env.envs.protocol import Fill
+
+    env = ExecutionEnv(**FAST, quantity=500, side=side)
+    env.reset(seed=0)
+    s = env.side
+    price = round(env.mid0) + 3 * s  # ~3 ticks worse than the arrival mid
+    env._book([Fill(env.session.clock, s, price, 200, 1, False)])
+    assert env.filled == 200 and env.cost == pytest.approx(s * (price - env.mid0) * 200) and env.cost > 0
+    env._book([Fill(env.session.clock, -s, price, 200, 2, False)])  # unwound at the same price
+    assert env.filled == 0 and env.cost == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_world_object_is_a_background_before_its_first_reset() -> None:
+    from intags_env.envs.background import make_background
+    from intags_env.world import World
+
+    world = World("small", n_external=2)  # its book is only readable after reset()
+    assert make_background(world, 2) is world
+    with pytest.raises(ValueError, match="2 participant slots, 3 are needed"):
+        make_background(world, 3)
+    with pytest.raises(TypeError, match="got object"):
+        make_background(object(), 1)

@@ -7,6 +7,7 @@ flow generator implements the same methods.
 
 from __future__ import annotations
 
+import inspect
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -70,17 +71,21 @@ def make_background(
     end: str | int | None = None,
 ) -> Background:
     """A background with room for ``n_participants``: from a preset name, a ``WorldConfig``, a trained
-    generator (a path to an SB3 ``.zip``, see ``intags_env.generator``) or an object.
+    generator (a path to an SB3 ``.zip``, see ``intags_env.generator``, or to a cWGAN world agent's
+    ``.pt``, see ``intags_agents.cwgan``) or an object.
 
     An object must implement ``Background`` and have at least ``n_participants`` external slots.
+    A generator's market and session default to those it was trained for.
     """
     if isinstance(spec, str) and spec.endswith(".zip"):
         from ..generator.background import GeneratorBackground
 
         return GeneratorBackground.from_model(spec, n_external=n_participants, start=start, end=end)
+    if isinstance(spec, str) and spec.endswith(".pt"):
+        return _cwgan_agent(spec).background(n_external=n_participants, start=start, end=end)
     if isinstance(spec, (str, WorldConfig)):
         return World(resolve_config(spec, start, end), n_external=n_participants)
-    if not isinstance(spec, Background):
+    if not _is_background(spec):
         kind = type(spec).__name__
         raise TypeError(f"background must be a preset name, a WorldConfig or a Background object, got {kind}")
     if spec.n_external < n_participants:
@@ -90,3 +95,26 @@ def make_background(
     if start is not None or end is not None:
         raise ValueError("start/end apply to presets and configs; a Background object has its own session")
     return spec
+
+
+_MISSING = object()
+
+
+def _is_background(obj: object) -> bool:
+    """Whether ``obj`` has every member of ``Background``, looked up without running properties (a
+    ``World``'s ``book`` raises before its first reset, which ``isinstance`` would let escape)."""
+    names = [n for n in vars(Background) if not n.startswith("_")] + list(Background.__annotations__)
+    return all(inspect.getattr_static(obj, name, _MISSING) is not _MISSING for name in names)
+
+
+def _cwgan_agent(path: str):
+    """The cWGAN world agent saved at ``path`` (``intags_agents.cwgan``, imported only for a ``.pt``:
+    environments take agents as arguments, this is the path-string shortcut)."""
+    try:
+        from intags_agents.cwgan import CWGANWorldAgent
+    except ImportError as err:
+        raise ImportError(
+            f"a .pt background ({path}) is a cWGAN world agent: it needs intags_agents and torch "
+            f"(pip install 'intags-env[train]'): {err}"
+        ) from err
+    return CWGANWorldAgent.load(path)

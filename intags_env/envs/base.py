@@ -88,6 +88,7 @@ class TraderEnv(gym.Env):
                 f"({format_time_of_day(self.session.start_ns)}-{format_time_of_day(self.session.end_ns)})"
             )
         self.volume_scale = float(volume_scale)
+        self._decision_volume = 0  # market volume since the previous decision (observation and view)
         self.inventory_scale = float(inventory_scale)
         n_obs = len(MARKET_FEATURES) + len(self.extra_features)
         self.observation_space = gym.spaces.Box(-CLIP, CLIP, shape=(n_obs,), dtype=np.float32)
@@ -186,9 +187,13 @@ class TraderEnv(gym.Env):
 
     def view(self) -> MarketView:
         """The learner's ``MarketView`` now, bounded by this episode (start = after the warm-up, end = the
-        horizon): what a ``TradingAgent`` playing in the learner's seat decides on."""
+        horizon): what a ``TradingAgent`` playing in the learner's seat decides on. Its ``volume`` is the
+        market's volume since the previous decision, as in the observation."""
         return replace(
-            self.session.view(self.participant), start=self.t0, end=self.t0 + self.n_steps * self.interval
+            self.session.view(self.participant),
+            start=self.t0,
+            end=self.t0 + self.n_steps * self.interval,
+            volume=self._decision_volume,
         )
 
     @property
@@ -207,7 +212,8 @@ class TraderEnv(gym.Env):
         o[2] = CLIP if bid is None or ask is None else (ask - bid) / 10.0
         o[3] = imbalance_l1
         o[4] = imbalance_l5
-        o[5] = s.market_volume_since_last(self.participant) / self.volume_scale
+        self._decision_volume = s.market_volume_since_last(self.participant)  # view() reports it too
+        o[5] = self._decision_volume / self.volume_scale
         o[6] = self.account.inventory / self.inventory_scale
         self._extra(o[len(MARKET_FEATURES) :])
         np.minimum(o, CLIP, out=o)

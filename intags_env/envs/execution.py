@@ -103,9 +103,9 @@ class ExecutionEnv(TraderEnv):
         return [Order(self.side, qty, max(1, price))], True
 
     def _book(self, fills: list[Fill]) -> None:
-        for f in fills:
+        for f in fills:  # a fill against the parent's side (a two-way agent in the seat) undoes progress
             self.filled += f.qty * f.side * self.side
-            self.cost += self.side * (f.price - self.mid0) * f.qty
+            self.cost += f.side * (f.price - self.mid0) * f.qty
         self.cost_fees = self.account.fees
 
     def _finish(self, fills: list[Fill]) -> list[Fill]:
