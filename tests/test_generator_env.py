@@ -164,3 +164,16 @@ def test_real_market_episodes_earn_more_than_a_random_generator() -> None:
     assert (
         episode_rewards(reward, more_real).mean() > episode_rewards(reward, np.array(random_feedback)).mean()
     )
+
+
+def test_generated_lobster_leaves_out_the_copied_book() -> None:
+    bg = GeneratorBackground(None, **WINDOW, n_external=0)
+    bg.reset(4)
+    copied = bg.n_snapshot_records
+    assert copied == len(bg.result().lobster.messages) > 0  # one order per copied level, all at start
+    for _ in range(5):
+        bg.act(np.array([LIMIT, 1, 3, 2, 0]))
+    full, own = bg.result().lobster, bg.generated_lobster()
+    assert len(own.messages) == len(full.messages) - copied >= 5
+    assert np.array_equal(own.messages, full.messages[copied:])
+    assert own.start_ns == full.start_ns and (full.messages["time"][:copied] == full.start_ns).all()

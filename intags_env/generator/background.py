@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from ..data.lobster import LobsterData
 from ..exchange.book import BEST_ASK, BEST_BID, N_ASK_ORDERS, N_BID_ORDERS, O_PRICE, O_SIDE, BookState
 from ..exchange.kernels import depth, find_slot
 from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
@@ -175,6 +176,7 @@ class GeneratorBackground:
         self._seen = 0
         self._history = np.zeros((HISTORY, len(FEATURE_NAMES)), np.float32)
         self._place_snapshot()
+        self.n_snapshot_records = self.world.n_records  # the session's first records are the copied book
         self._sync()
 
     def run_until(self, t: int) -> None:
@@ -334,6 +336,13 @@ class GeneratorBackground:
         m["order_id"], m["price"], m["qty"], m["owner"] = order_id, price, qty, owner
         m["kind"], m["side"], m["flags"] = kind, side, Flag.GTC
         self.world.submit(m)
+
+    def generated_lobster(self) -> LobsterData:
+        """The session's LOBSTER data without the records of the copied book (``n_snapshot_records``
+        orders at ``start``, sized like whole levels): what the generator itself did, each row's book
+        still including the copied levels. Stylized facts of a generator are measured on this."""
+        data = self.result(copy=False).lobster
+        return data.select(slice(self.n_snapshot_records, None))
 
     def _place_snapshot(self) -> None:
         """The real market's best levels at ``start``, one generator order per level."""

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from ..data import read_lobster
 from ..metrics import facts_report, plot_facts, stylized_facts
+from ..seeds import CLONING_SESSIONS, TRAIN_EVALUATION, TRAIN_FACTS, TRAIN_FLOOR, TRAIN_HELD_OUT
 from ..world import resolve_config
 from ..world.simulate import simulate
 from .background import GeneratorBackground
@@ -94,7 +95,7 @@ def bc_dataset(settings: TrainSettings, progress: bool = True) -> tuple[np.ndarr
     if settings.pretrain_lobster:
         streams = [order_stream(read_lobster(settings.pretrain_lobster))]
     else:
-        seeds = range(1_000_000, 1_000_000 + settings.pretrain_sessions)
+        seeds = range(CLONING_SESSIONS, CLONING_SESSIONS + settings.pretrain_sessions)
         it = tqdm(seeds, desc="real order streams", unit="session", disable=not progress, leave=False)
         streams = [order_stream(simulate(settings.real, seed).lobster) for seed in it]
     pairs = [grouped(s.observations(), s.actions, settings.orders_per_step) for s in streams]
@@ -151,10 +152,24 @@ def train_generator(
     real_set = real_feedback(s.real, **window, episodes=s.real_episodes, cache_dir=DEFAULT_CACHE, **common)
     n_final = max(s.final_episodes, s.eval_episodes)
     held_out = real_episode_stats(
-        s.real, s.start, s.end, trader, range(2_000_000, 2_000_000 + n_final), s.horizons, s.workers, progress
+        s.real,
+        s.start,
+        s.end,
+        trader,
+        range(TRAIN_HELD_OUT, TRAIN_HELD_OUT + n_final),
+        s.horizons,
+        s.workers,
+        progress,
     )
     floor_stats = real_episode_stats(
-        s.real, s.start, s.end, trader, range(3_000_000, 3_000_000 + n_final), s.horizons, s.workers, progress
+        s.real,
+        s.start,
+        s.end,
+        trader,
+        range(TRAIN_FLOOR, TRAIN_FLOOR + n_final),
+        s.horizons,
+        s.workers,
+        progress,
     )
     reference = FeedbackReward(np.array([st.feedback for st in held_out]))
     floor = summarise(floor_stats, reference)
@@ -166,7 +181,7 @@ def train_generator(
             real=s.real,
             **window,
             trader=trader,
-            seeds=range(4_000_000, 4_000_000 + (episodes or s.eval_episodes)),
+            seeds=range(TRAIN_EVALUATION, TRAIN_EVALUATION + (episodes or s.eval_episodes)),
             horizons=s.horizons,
             workers=s.workers,
             progress=progress,
@@ -287,14 +302,14 @@ def clone_generator(settings: TrainSettings, out: str | Path, *, progress: bool 
     return out / "pretrained.zip"
 
 
-def facts_comparison(model_path: Path, settings: TrainSettings, out: Path, seed: int = 5_000_000) -> str:
+def facts_comparison(model_path: Path, settings: TrainSettings, out: Path, seed: int = TRAIN_FACTS) -> str:
     """Stylized facts of one generated session against the real market's same window (no experimental
     trader): a markdown table in ``out/facts.md`` and the facts plots in ``out/facts/``."""
     start_ns = resolve_config(settings.real, start=settings.start).start_ns
     background = GeneratorBackground.from_model(model_path, n_external=0)
     background.reset(seed)
     background.run_until(background.config.end_ns)
-    generated = background.result().lobster
+    generated = background.generated_lobster()
     real = simulate(settings.real, seed, end=settings.end).lobster
     real = replace(real.select(real.messages["time"] >= start_ns), start_ns=start_ns)
     table = facts_report(stylized_facts(real), stylized_facts(generated), names=("real", "generator"))
