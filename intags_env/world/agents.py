@@ -48,6 +48,7 @@ from .layout import (
     F_SIGMA_S,
     F_SIGMA_T,
     F_SPREAD_ALPHA,
+    F_SWEEP_MARGIN,
     F_WAKE_MEAN,
     P_FLAGS,
     P_KIND,
@@ -457,7 +458,9 @@ def value_act(
 ):
     """Cancel own orders, re-estimate, then one limit order towards the forecast r_T: sell at
     bid + adjust if r_T < mid, else buy at ask - adjust; adjust = 0 with probability percent_aggr, else
-    uniform on {0, ..., depth_spread x spread - 1}. With a side of the book empty: a random side at r_T."""
+    uniform on {0, ..., depth_spread x spread - 1}. With a side of the book empty: a random side at r_T.
+    If r_T lies more than sweep_margin ticks beyond the opposite touch, the order is priced at r_T
+    instead (same random draws, so the default, never, leaves every run unchanged)."""
     status = cancel_all(
         sc,
         lv,
@@ -497,9 +500,13 @@ def value_act(
         if r_T < mid:
             side = -1
             price = bid + adjust
+            if bid - r_T > ag_f[agent, F_SWEEP_MARGIN]:
+                price = r_T
         else:
             side = 1
             price = ask - adjust
+            if r_T - ask > ag_f[agent, F_SWEEP_MARGIN]:
+                price = r_T
     else:
         side = 1 if rng.random() < 0.5 else -1
         price = r_T

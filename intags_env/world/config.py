@@ -152,7 +152,14 @@ class NoiseConfig:
 class ValueConfig:
     """Value agents: Poisson wake-ups (the first one after the open); each cancels its orders, observes the
     fundamental with noise, updates ABIDES' Bayesian estimate of the session-end value and sends one limit
-    order towards it."""
+    order towards it.
+
+    ``sweep_margin`` (not in ABIDES; None keeps ABIDES' rule): an agent whose forecast lies more than
+    ``sweep_margin`` ticks beyond the opposite touch (above the best ask for a buyer, below the best bid
+    for a seller) prices its order at the forecast itself, so it takes every level up to its valuation
+    and rests any remainder there. ABIDES' agents only ever price off the touch, so a moving fundamental
+    moves the quotes by one-sided passive orders rather than by trades, which makes the per-minute
+    volume and |return| uncorrelated or negatively correlated, unlike real markets."""
 
     count: int = 102
     arrival_rate: float = 5.7e-12  # wake-ups per ns (mean interval ~175 s)
@@ -161,6 +168,7 @@ class ValueConfig:
     sigma_s: float = 100_000.0  # the agents' belief of the fundamental's variance rate
     percent_aggressive: float = 0.1  # probability of an order at the opposite touch
     depth_spread: float = 2.0  # passive orders are placed up to depth_spread * spread from the touch
+    sweep_margin: float | None = None  # ticks; None: never trade through the touch (ABIDES)
 
     def __post_init__(self) -> None:
         _count("value.count", self.count)
@@ -171,6 +179,8 @@ class ValueConfig:
         _non_negative("value.sigma_s", self.sigma_s)
         _probability("value.percent_aggressive", self.percent_aggressive)
         _non_negative("value.depth_spread", self.depth_spread)
+        if self.sweep_margin is not None:
+            _non_negative("value.sweep_margin", self.sweep_margin)
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,8 @@ F_SPREAD_ALPHA = 10
 F_PRICE_SKEW = 11
 F_SKEW_BETA = 12
 F_LAST_SPREAD = 13  # market maker: EWMA of the spread (ticks)
-N_AF = 14
+F_SWEEP_MARGIN = 14  # value: forecast beyond the opposite touch by more ticks: trade up to it (inf: never)
+N_AF = 15
 
 # pend: pending (in-flight) messages, one row each, chained per delivery
 P_KIND = 0

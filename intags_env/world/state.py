@@ -36,6 +36,7 @@ from .layout import (
     F_SIGMA_S,
     F_SKEW_BETA,
     F_SPREAD_ALPHA,
+    F_SWEEP_MARGIN,
     F_WAKE_MEAN,
     MAX_OPEN_ORDERS,
     N_AF,
@@ -136,6 +137,7 @@ def _agent_rows(config: WorldConfig, n_external: int) -> tuple[np.ndarray, np.nd
     ag_f[rows, F_R_T] = c.oracle.r_bar
     ag_f[rows, F_PCT_AGGR] = v.percent_aggressive
     ag_f[rows, F_DEPTH_SPREAD] = v.depth_spread
+    ag_f[rows, F_SWEEP_MARGIN] = np.inf if v.sweep_margin is None else v.sweep_margin
 
     m = c.market_makers
     rows = block(m.count, AgentType.MARKET_MAKER)
