@@ -73,16 +73,27 @@ _MODELS: dict[str, Any] = {}
 def _generator_episode(args: tuple) -> EpisodeStats:
     path, real, start, end, trader, seed, horizons = args
     from .background import GeneratorBackground
-    from .policy import SB3OrderPolicy, load_generator
 
     if path not in _MODELS:
         import torch
 
         torch.set_num_threads(1)
         _MODELS.clear()
-        _MODELS[path] = SB3OrderPolicy(load_generator(path))
+        _MODELS[path] = _load_policy(path)
     background = GeneratorBackground(_MODELS[path], real=real, start=start, end=end, n_external=1)
     return episode_stats(background, trader, seed, horizons, warmup_s=0.0)
+
+
+def _load_policy(path: str) -> Any:
+    """The order policy saved at ``path``: an SB3 generator (``.zip``) or a cWGAN world agent (``.pt``,
+    ``intags_agents.cwgan``)."""
+    if path.endswith(".pt"):
+        from intags_agents.cwgan import CWGANWorldAgent
+
+        return CWGANWorldAgent.load(path)
+    from .policy import SB3OrderPolicy, load_generator
+
+    return SB3OrderPolicy(load_generator(path))
 
 
 def _real_episode(args: tuple) -> EpisodeStats:

@@ -1,0 +1,306 @@
+"""The cWGAN world agent: its networks and loss pieces, seeded sampling and training, save/load, resume, as
+a background of the environments, the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from intags_agents.cwgan import CWGANConfig, CWGANSettings, CWGANWorldAgent, marginal_distances, train_cwgan
+from intags_agents.cwgan.cli import add_train_cwgan_parser
+from intags_agents.cwgan.networks import (
+    N_ONE_HOT,
+    OBS_DIM,
+    field_argmax,
+    gradient_penalty,
+    numpy_forward,
+    one_hot_actions,
+    split_fields,
+    straight_through_one_hot,
+)
+
+import intags_env  # noqa: F401  (registers the ids)
+from intags_env.envs.background import make_background
+from intags_env.generator.background import GeneratorBackground
+from intags_env.generator.spec import ACTION_NVEC, SELL
+
+WINDOW = {"real": "rmsc04", "start": "09:35", "end": "09:36"}
+
+
+def _agent(seed: int = 0, **config) -> CWGANWorldAgent:
+    torch.manual_seed(seed)
+    return CWGANWorldAgent.new(CWGANConfig(**config), window=WINDOW)
+
+
+def _observations(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(n, OBS_DIM)).astype(np.float32)
+
+
+def _tiny(**changes) -> CWGANSettings:
+    """A seconds-long run on toy data: small networks, no closed-loop sessions."""
+    base = CWGANSettings(
+        start="09:35",
+        end="09:36",
+        steps=6,
+        n_critic=2,
+        batch_size=32,
+        noise_dim=4,
+        hidden=16,
+        critic_hidden=16,
+        closed_loop_sessions=0,
+        eval_every=3,
+        log_every=3,
+        checkpoint_every=3,
+    )
+    return replace(base, **changes)
+
+
+def _toy_data(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random states and orders, except the side: a sell exactly when the first feature is positive."""
+    rng = np.random.default_rng(seed)
+    obs = _observations(n, seed)
+    actions = rng.integers(0, ACTION_NVEC, size=(n, len(ACTION_NVEC)))
+    actions[:, 1] = (obs[:, 0] > 0).astype(np.int64) * SELL
+    return obs, actions
+
+
+def _weights(path: Path) -> list[np.ndarray]:
+    return [p.detach().numpy().copy() for p in CWGANWorldAgent.load(path).generator.parameters()]
+
+
+# --- networks and loss pieces ----------------------------------------------------------------------
+
+
+def test_sampled_orders_are_valid_actions() -> None:
+    agent = _agent()
+    orders = agent.sample(_observations(500) * 5, np.random.default_rng(0))
+    assert orders.shape == (500, 5) and orders.dtype == np.int64
+    assert (orders >= 0).all() and (orders < ACTION_NVEC).all()
+    for field, n in enumerate(ACTION_NVEC):  # an untrained generator reaches every value of every field
+        assert len(np.unique(orders[:, field])) == n
+    one = agent(_observations(1)[0], np.random.default_rng(0))
+    assert one.shape == (5,) and (one < ACTION_NVEC).all()
+    with pytest.raises(ValueError, match="44 values"):
+        agent(np.zeros(43, np.float32), np.random.default_rng(0))
+
+
+def test_the_numpy_forward_pass_is_the_torch_one() -> None:
+    agent = _agent(hidden=32)
+    obs, noise = _observations(64) * 3, _observations(64, 1)[:, : agent.config.noise_dim]
+    with torch.no_grad():
+        expected = agent.generator(torch.from_numpy(obs), torch.from_numpy(noise)).numpy()
+    np.testing.assert_allclose(numpy_forward(agent.generator, obs, noise), expected, rtol=1e-5, atol=1e-5)
+    per_field = torch.stack([p.argmax(1) for p in split_fields(torch.from_numpy(expected))], 1).numpy()
+    np.testing.assert_array_equal(field_argmax(expected), per_field)
+
+
+def test_straight_through_one_hot_is_hard_forward_and_soft_backward() -> None:
+    logits = torch.randn(8, N_ONE_HOT, requires_grad=True)
+    gumbel = -torch.empty(8, N_ONE_HOT).exponential_().log()
+    out = straight_through_one_hot(logits, gumbel, tau=1.0)
+    assert set(out.detach().unique().tolist()) <= {0.0, 1.0}
+    for part, expected in zip(split_fields(out.detach()), split_fields(logits.detach() + gumbel)):
+        assert (part.sum(1) == 1).all()
+        assert (part.argmax(1) == expected.argmax(1)).all()
+    (out * torch.randn(N_ONE_HOT)).sum().backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0  # gradients reach the logits
+    actions = torch.tensor([[2, 1, 9, 5, 8], [0, 0, 0, 0, 0]])
+    hot = one_hot_actions(actions)
+    assert hot.shape == (2, N_ONE_HOT) and hot.sum().item() == 10
+    assert [int(p.argmax(1)[0]) for p in split_fields(hot)] == [2, 1, 9, 5, 8]
+
+
+def test_gradient_penalty_known_values() -> None:
+    obs = torch.randn(16, OBS_DIM)
+    real, fake = torch.rand(16, N_ONE_HOT), torch.rand(16, N_ONE_HOT)
+    eps = torch.rand(16)
+    w = torch.full((N_ONE_HOT,), 3.0 / N_ONE_HOT**0.5)  # ||w|| = 3
+
+    def linear(o: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return a @ w + o.sum(1)  # gradient w.r.t. the order: w everywhere
+
+    assert gradient_penalty(linear, obs, real, fake, eps).item() == pytest.approx(4.0, rel=1e-5)
+
+    def quadratic(o: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return 0.5 * (a**2).sum(1)  # gradient: the interpolate itself
+
+    mixed = eps[:, None] * real + (1 - eps[:, None]) * fake
+    expected = ((mixed.norm(dim=1) - 1) ** 2).mean().item()
+    assert gradient_penalty(quadratic, obs, real, fake, eps).item() == pytest.approx(expected, rel=1e-5)
+    assert gradient_penalty(quadratic, obs, real, real, eps).requires_grad  # differentiable for the loss
+
+
+# --- sampling, files ----------------------------------------------------------------------------------
+
+
+def test_sampling_is_reproducible_per_generator_and_exact() -> None:
+    agent = _agent()
+    obs = _observations(200)
+    first, again = agent.sample(obs, np.random.default_rng(3)), agent.sample(obs, np.random.default_rng(3))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, agent.sample(obs, np.random.default_rng(4)))
+    # with the noise cut off, every draw follows the softmax of the logits (Gumbel-max is exact)
+    with torch.no_grad():
+        agent.generator.net[0].weight[:, OBS_DIM:] = 0.0
+    state, noise = obs[0], np.zeros(agent.config.noise_dim)
+    p_type = agent.probabilities(state, noise)[0]
+    draws = agent.sample(np.repeat(state[None], 4000, axis=0), np.random.default_rng(0))
+    np.testing.assert_allclose(np.bincount(draws[:, 0], minlength=3) / 4000, p_type, atol=0.03)
+
+
+def test_save_load_round_trip_gives_identical_samples(tmp_path) -> None:
+    agent = _agent(noise_dim=8, hidden=32)
+    path = agent.save(tmp_path / "m.pt")
+    loaded = CWGANWorldAgent.load(path)
+    assert loaded.config == agent.config and loaded.window == WINDOW
+    obs = _observations(300)
+    np.testing.assert_array_equal(
+        agent.sample(obs, np.random.default_rng(1)), loaded.sample(obs, np.random.default_rng(1))
+    )
+    meta = json.loads((tmp_path / "m.json").read_text())
+    assert meta["end"] == "09:36" and meta["config"]["noise_dim"] == 8
+    meta["end"] = "09:37"  # the json beside the model sets the window, as for SB3 generators
+    (tmp_path / "m.json").write_text(json.dumps(meta))
+    assert CWGANWorldAgent.load(path).window["end"] == "09:37"
+
+
+def test_missing_and_corrupt_models_are_named(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="no cWGAN model"):
+        CWGANWorldAgent.load(tmp_path / "missing.pt")
+    with pytest.raises(FileNotFoundError, match="no cWGAN model"):
+        make_background(str(tmp_path / "missing.pt"), 1)
+    (tmp_path / "garbage.pt").write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match="not a readable cWGAN model"):
+        CWGANWorldAgent.load(tmp_path / "garbage.pt")
+    torch.save({"format": "something-else"}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a cWGAN model"):
+        CWGANWorldAgent.load(tmp_path / "other.pt")
+    payload = torch.load(_agent().save(tmp_path / "ok.pt"), weights_only=True)
+    payload["config"]["hidden"] = 7  # weights of another shape
+    torch.save(payload, tmp_path / "shape.pt")
+    with pytest.raises(ValueError, match="not a valid cWGAN model"):
+        CWGANWorldAgent.load(tmp_path / "shape.pt")
+
+
+# --- as a background -------------------------------------------------------------------------------------
+
+
+def test_a_saved_model_is_the_background_of_an_environment(tmp_path) -> None:
+    path = str(_agent().save(tmp_path / "m.pt"))
+    background = make_background(path, 1)
+    assert isinstance(background, GeneratorBackground)
+    assert background.config.end_ns - background.config.start_ns == 60 * 10**9  # the model's window
+
+    def episode(seed: int) -> tuple[float, int]:
+        env = gym.make(
+            "intags_env/Execution-v0",
+            background=path,
+            quantity=500,
+            horizon_s=40.0,
+            decision_interval_s=5.0,
+            warmup_s=5.0,
+        )
+        env.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(np.zeros(2, np.int64))
+            total += reward
+            done = terminated or truncated
+        return total, env.unwrapped.session.world.n_orders
+
+    first, again, other = episode(1), episode(1), episode(2)
+    assert first == again and first != other
+    assert first[1] > 10  # the generator placed orders
+
+
+def test_generator_evaluation_loads_a_cwgan_model(tmp_path) -> None:
+    from intags_env.generator.evaluate import generator_feedback
+    from intags_env.intags.experiment import ConfoundedTrader
+
+    path = _agent().save(tmp_path / "m.pt")
+    trader = ConfoundedTrader(beta=1.0, size=100, interval_s=2.0)
+    feedback, window = generator_feedback(path, trader, seeds=[0], horizons=2)
+    assert feedback.shape == (1, 2) and window["end"] == "09:36"
+
+
+# --- training -------------------------------------------------------------------------------------------
+
+
+def test_training_is_seeded_resumes_exactly_and_writes_its_files(tmp_path) -> None:
+    data = _toy_data()
+    train_cwgan(_tiny(), tmp_path / "a", progress=False, data=data)
+    train_cwgan(_tiny(), tmp_path / "b", progress=False, data=data)
+    train_cwgan(_tiny(seed=1), tmp_path / "c", progress=False, data=data)
+    a, b, c = (_weights(tmp_path / run / "cwgan.pt") for run in "abc")
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+    for name in ("cwgan.pt", "cwgan.json", "cwgan_last.pt", "report.json", "checkpoints/cwgan_6.ckpt"):
+        assert (tmp_path / "a" / name).exists(), name
+    assert list((tmp_path / "a" / "tb").glob("events.out.tfevents.*"))
+    # 3 iterations, then resumed to 6: the same model as 6 in one go
+    train_cwgan(_tiny(steps=3), tmp_path / "d", progress=False, data=data)
+    report = train_cwgan(_tiny(), tmp_path / "d", progress=False, resume=True, data=data)
+    assert report["iterations"] == 6 and [row["iteration"] for row in report["curve"]] == [3, 6]
+    last = _weights(tmp_path / "a" / "cwgan_last.pt")
+    assert all(np.array_equal(x, y) for x, y in zip(last, _weights(tmp_path / "d" / "cwgan_last.pt")))
+    with pytest.raises(ValueError, match="settings changed"):
+        train_cwgan(_tiny(hidden=8), tmp_path / "d", progress=False, resume=True, data=data)
+
+
+def test_training_learns_a_state_dependent_side(tmp_path) -> None:
+    obs, actions = _toy_data(2000)
+    settings = _tiny(steps=250, n_critic=2, batch_size=64, hidden=32, critic_hidden=32, learning_rate=3e-3)
+    settings = replace(settings, ema=0.0, eval_every=250, log_every=50, checkpoint_every=250, holdout=0.25)
+    agent = _agent(noise_dim=4, hidden=32)
+    test_obs, test_act = obs[1500:], actions[1500:]
+
+    def side_error(model: CWGANWorldAgent) -> float:
+        return float(np.mean(model.sample(test_obs, np.random.default_rng(0))[:, 1] != test_act[:, 1]))
+
+    assert side_error(agent) > 0.3  # untrained: about a coin flip
+    train_cwgan(settings, tmp_path, progress=False, data=(obs, actions))
+    trained = CWGANWorldAgent.load(tmp_path / "cwgan.pt")
+    assert side_error(trained) < 0.15  # the side follows the state, not just the 50/50 marginal
+
+
+def test_bad_training_input_is_named(tmp_path) -> None:
+    obs, actions = _toy_data(100)
+    bad = actions.copy()
+    bad[7, 2] = 10
+    with pytest.raises(ValueError, match="action 7 has field 2 = 10"):
+        train_cwgan(_tiny(), tmp_path, progress=False, data=(obs, bad))
+    with pytest.raises(ValueError, match="shape"):
+        train_cwgan(_tiny(), tmp_path, progress=False, data=(obs[:, :40], actions))
+    with pytest.raises(ValueError, match="holdout"):
+        _tiny(holdout=1.0)
+
+
+def test_marginal_distances_known_values() -> None:
+    a = np.zeros((4, 5), np.int64)
+    b = a.copy()
+    b[:2, 1] = 1  # half the sides differ
+    tv = marginal_distances(a, b)
+    assert tv["side"] == 0.5 and tv["type"] == 0.0 and tv["mean"] == pytest.approx(0.1)
+
+
+def test_cli_trains_and_reports(tmp_path, capsys, monkeypatch) -> None:
+    tiny = _tiny(sessions=1, steps=4, closed_loop_sessions=1, eval_every=2, checkpoint_every=2)
+    monkeypatch.setattr(CWGANSettings, "quick", classmethod(lambda cls: tiny))
+    parser = argparse.ArgumentParser()
+    add_train_cwgan_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["train-cwgan", "--quick", "--out", str(tmp_path), "--quiet", "--seed", "3"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "real train set (floor)" in out and "orders/s" in out
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["settings"]["seed"] == 3 and report["background"]["orders"] > 0
+    assert report["fresh_closed_loop"]["closed_loop_orders"] > 0 and (tmp_path / "facts.md").exists()
+    missing = parser.parse_args(["train-cwgan", "--lobster", str(tmp_path / "none.zip")])
+    with pytest.raises(FileNotFoundError, match="no LOBSTER file"):
+        missing.func(missing)
