@@ -7,6 +7,9 @@ stylized-facts report (JSON + markdown) and plots.
 ``intags bench ENV_ID --agents twap,pov,random_actions,model.zip --seeds 20``  a leaderboard on common seeds.
 ``intags distance --real rmsc04 --synthetic PRESET --episodes N``  INTAGS distances with p-values and the
 real-vs-real floor.
+``intags train``, ``intags train-cwgan``  train world agents (the INTAGS generator, the cWGAN baseline).
+``intags realism``  the realism benchmark: generators vs the real market on causal feedback, facts, impact.
+``intags calibrate --data LOBSTER_PATH``  fit the agent-based background to a recorded day.
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ def _distance(args: argparse.Namespace) -> int:
         "cache_dir": args.cache,
         "progress": not args.quiet,
     }
-    if args.synthetic.endswith(".zip"):  # a trained generator: compare in its session window
+    if args.synthetic.endswith((".zip", ".pt")):  # a trained generator: compare in its session window
         from .generator.env import real_feedback
         from .generator.evaluate import generator_feedback
 
@@ -197,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dist.add_argument("--real", default="rmsc04", help="preset name or WorldConfig JSON path")
     dist.add_argument(
-        "--synthetic", required=True, help="preset name, WorldConfig JSON path or trained generator .zip"
+        "--synthetic",
+        required=True,
+        help="preset name, WorldConfig JSON path or a trained generator (.zip, cWGAN .pt)",
     )
     dist.add_argument("--episodes", type=int, default=50, help="episodes per side")
     dist.add_argument("--horizons", type=int, default=5)
@@ -225,7 +230,48 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="out/generator")
     train.add_argument("--quiet", action="store_true")
     train.set_defaults(func=_train)
+
+    realism = sub.add_parser(
+        "realism",
+        help="compare the INTAGS generator, a cWGAN and the cloned generator with the real market",
+    )
+    realism.add_argument("--quick", action="store_true", help="minutes-long run with undertrained models")
+    realism.add_argument("--generator-dir", default=None, help="an `intags train` output to reuse")
+    realism.add_argument("--cwgan", default=None, help="a trained cWGAN .pt to reuse")
+    realism.add_argument("--ppo", default=None, help="a reference PPO trader .zip to reuse")
+    realism.add_argument("--workers", type=int, default=2)
+    realism.add_argument("--out", default="out/realism")
+    realism.add_argument("--quiet", action="store_true")
+    realism.set_defaults(func=_realism)
+
+    from .calibration.cli import add_calibrate_parser
+
+    add_calibrate_parser(sub)
+    try:
+        from intags_agents.cwgan.cli import add_train_cwgan_parser
+    except ImportError:  # intags_agents is not installed (a partial install): no train-cwgan
+        pass
+    else:
+        add_train_cwgan_parser(sub)
     return parser
+
+
+def _realism(args: argparse.Namespace) -> int:
+    from .realism.pipeline import realism_benchmark
+    from .realism.report import markdown_table
+
+    report = realism_benchmark(
+        args.out,
+        quick=args.quick,
+        generator_dir=args.generator_dir,
+        cwgan=args.cwgan,
+        ppo=args.ppo,
+        workers=args.workers,
+        progress=not args.quiet,
+    )
+    print(markdown_table(report))
+    print(f"report, JSON and plots in {args.out}/ ({report['minutes']:.1f} min of measurement)")
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -1,0 +1,167 @@
+"""Causal-feedback and stylized-facts comparisons of several markets against the real one.
+
+Seeds are fixed per role, so every market is measured on the same sessions: the real *reference* sets
+come from their own seeds, and every market — the real one included — is then run on the *comparison*
+seeds. The real market's distance to its own reference is the floor: what sampling noise alone gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..generator.env import default_trader
+from ..generator.evaluate import EpisodeStats
+from ..generator.reward import FeedbackReward
+from ..intags.distances import energy_distance, mmd2, permutation_test
+from ..intags.experiment import ConfoundedTrader
+from ..seeds import REALISM_COMPARISON, REALISM_FACTS, REALISM_FACTS_REFERENCE, REALISM_REFERENCE
+from ..world import WorldError
+from .facts_distance import facts_distances, pooled_samples
+from .markets import Market, causal_episode, market_session
+from .workers import parallel_map
+
+__all__ = ["CausalResult", "Window", "causal_comparison", "facts_comparison"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The real market and the session window every market is compared in."""
+
+    real: str = "rmsc04"
+    start: str = "09:35"
+    end: str = "09:45"
+
+
+def _causal_job(job: tuple) -> EpisodeStats:
+    market, trader, seed, window, horizons = job
+    return causal_episode(market, trader, seed, window.start, window.end, horizons)
+
+
+def _session_job(job: tuple) -> dict[str, np.ndarray]:
+    market, seed, window = job
+    return pooled_samples([market_session(market, seed, window.start, window.end)])
+
+
+@dataclass(frozen=True)
+class CausalResult:
+    """A market's causal feedback against the real reference set."""
+
+    mmd2: float
+    p_value: float
+    energy: float
+    imbalance_abs_mean: float
+    imbalance_mean: float
+    failed_episodes: int
+    feedback: np.ndarray  # (episodes, horizons), raw (not standardised)
+    imbalance: np.ndarray  # per episode
+    error: str | None = None  # why the market could not be measured (then every figure is NaN)
+
+    @classmethod
+    def broken(cls, error: str) -> CausalResult:
+        """A market whose sessions cannot run (e.g. a generator exceeding its order capacity)."""
+        nan = float("nan")
+        return cls(nan, nan, nan, nan, nan, 0, np.empty((0, 0)), np.empty(0), error)
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "mmd2": self.mmd2,
+            "p_value": self.p_value,
+            "energy": self.energy,
+            "imbalance_abs_mean": self.imbalance_abs_mean,
+            "imbalance_mean": self.imbalance_mean,
+            "failed_episodes": float(self.failed_episodes),
+        }
+
+
+def causal_comparison(
+    markets: Sequence[Market],
+    window: Window,
+    episodes: int,
+    *,
+    trader: ConfoundedTrader | None = None,
+    horizons: int = 5,
+    permutations: int = 200,
+    workers: int = 1,
+    progress: bool = False,
+) -> tuple[dict[str, CausalResult], list[EpisodeStats]]:
+    """Each market's IPW feedback on the comparison seeds against the real market's on the reference seeds:
+    MMD² (the real set's scale and median-heuristic bandwidth, as the generator's training reward uses)
+    with its permutation p-value, energy distance, and the background's buy/sell imbalance. A market
+    whose sessions raise ``WorldError`` gets :meth:`CausalResult.broken` with the error."""
+    trader = trader or default_trader()
+    real = Market("real", window.real)
+    ref_jobs = [(real, trader, REALISM_REFERENCE + i, window, horizons) for i in range(episodes)]
+    reference_stats = parallel_map(_causal_job, ref_jobs, workers, "real reference", progress)
+    reference = FeedbackReward(_finite_rows(np.array([s.feedback for s in reference_stats])))
+    results = {}
+    for market in markets:
+        jobs = [(market, trader, REALISM_COMPARISON + i, window, horizons) for i in range(episodes)]
+        try:
+            stats = parallel_map(_causal_job, jobs, workers, f"{market.name} causal", progress)
+        except WorldError as err:  # the market breaks: a finding to report, not a reason to stop
+            results[market.name] = CausalResult.broken(str(err))
+            continue
+        results[market.name] = _causal_result(stats, reference, permutations)
+    return results, reference_stats
+
+
+def _finite_rows(feedback: np.ndarray) -> np.ndarray:
+    return feedback[np.isfinite(feedback).all(axis=1)]
+
+
+def _causal_result(stats: list[EpisodeStats], reference: FeedbackReward, permutations: int) -> CausalResult:
+    feedback = np.array([s.feedback for s in stats])
+    imbalance = np.array([s.imbalance for s in stats])
+    ok = np.isfinite(feedback).all(axis=1)
+    failed = int((~ok).sum())
+    if ok.sum() < 2:
+        nan = float("nan")
+        return CausalResult(nan, nan, nan, *_imbalance(imbalance), failed, feedback, imbalance)
+    synthetic = feedback[ok] / reference.scale
+    bw = reference.bandwidth
+    value = mmd2(reference.real, synthetic, bandwidth=bw)
+    _, p = permutation_test(
+        reference.real, synthetic, mmd2, n_permutations=permutations, seed=0, bandwidth=bw
+    )
+    energy = energy_distance(reference.real, synthetic)
+    return CausalResult(value, p, energy, *_imbalance(imbalance), failed, feedback, imbalance)
+
+
+def _imbalance(imbalance: np.ndarray) -> tuple[float, float]:
+    return float(np.abs(imbalance).mean()), float(imbalance.mean())
+
+
+def facts_comparison(
+    markets: Sequence[Market],
+    window: Window,
+    sessions: int,
+    *,
+    workers: int = 1,
+    progress: bool = False,
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, dict[str, np.ndarray]]]:
+    """Stylized-facts distances of each market's sessions (comparison seeds) to the real market's
+    (reference seeds), and every pool of samples (the real reference under ``"real reference"``). A
+    market whose sessions raise ``WorldError`` gets ``{"error": message}`` and no pool."""
+    real = Market("real", window.real)
+    pools = {"real reference": _pool(real, REALISM_FACTS_REFERENCE, window, sessions, workers, progress)}
+    distances: dict[str, Any] = {}
+    for market in markets:
+        try:
+            pools[market.name] = _pool(market, REALISM_FACTS, window, sessions, workers, progress)
+        except WorldError as err:
+            distances[market.name] = {"error": str(err)}
+            continue
+        distances[market.name] = facts_distances(pools["real reference"], pools[market.name])
+    return distances, pools
+
+
+def _pool(
+    market: Market, first_seed: int, window: Window, sessions: int, workers: int, progress: bool
+) -> dict[str, np.ndarray]:
+    jobs = [(market, first_seed + i, window) for i in range(sessions)]
+    parts = parallel_map(_session_job, jobs, workers, f"{market.name} sessions", progress)
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
