@@ -34,6 +34,12 @@ DATA = (
 HELD_OUT_FIRST_SEED = 1000
 
 
+def _data_label(name: str) -> str:
+    """'LOBSTER_SampleFile_AMZN_2012-06-21_1' -> 'AMZN data'; any other file name is kept whole."""
+    parts = name.split("_")
+    return f"{parts[2]} data" if name.startswith("LOBSTER_SampleFile") and len(parts) > 2 else name
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -65,7 +71,7 @@ def main() -> int:
     )
     after = simulated_facts(after_config.with_session(target.start, target.end), seeds, target.levels)
     comparison = compare(
-        target.facts, before, after, names=(target.name.split("_")[2] + " data", "rmsc04", after_name)
+        target.facts, before, after, names=(_data_label(target.name), "rmsc04", after_name)
     )
     wall = time.perf_counter() - t0
     print(

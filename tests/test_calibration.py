@@ -197,6 +197,8 @@ def test_space_decodes_and_encodes_configs() -> None:
     np.testing.assert_allclose(DEFAULT_SPACE.encode(config)[~_integer_mask()], u[~_integer_mask()], atol=1e-9)
     with pytest.raises(ValueError, match="coordinates"):
         DEFAULT_SPACE.decode(u[:-1], base)
+    with pytest.warns(UserWarning, match="value.sweep_margin=None"):  # rmsc04 keeps ABIDES' rule
+        DEFAULT_SPACE.encode(get_preset("rmsc04"))
     with pytest.raises(ValueError, match="log-scale"):
         Parameter("value.count", 0, 10, log=True)
     with pytest.raises(ValueError):
@@ -334,6 +336,7 @@ def test_cli_end_to_end_on_a_small_simulated_file(tmp_path: Path) -> None:
     assert run_calibrate(args) == 0
     payload = json.loads((out / "calibration.json").read_text())
     assert payload["facts_total"] == 10 and len(payload["history_loss"]) == 2
+    assert payload["held_out_seeds"] == [1000] and payload["seeds"] == [0]  # the table is out of sample
     assert WorldConfig.from_dict(json.loads((out / "config.json").read_text())).oracle.r_bar > 0
     assert (out / "report.md").read_text().startswith("| fact |") and (
         out / "calibration.png"

@@ -3,10 +3,11 @@
 ``intags calibrate --data PATH [--budget N] [--seeds K] [--start HH:MM --end HH:MM] [--weight FACT=W]
 [--init PRESET|config.json] [--explore F] [--out DIR] [--quiet]``
 reads the data, searches the parameters (:mod:`intags_env.calibration.space`) with ``N`` candidates,
-each simulated on seeds ``0..K-1``, then measures ``rmsc04`` (the "before") and the winner on the same
-seeds and window, and writes to ``DIR``: ``report.md`` (the before/after table), ``calibration.json``
-(facts, winners, parameters, search history), ``config.json`` (the winning ``WorldConfig``, loadable with
-``WorldConfig.from_dict`` or by ``intags distance --synthetic config.json``) and ``calibration.png``.
+each simulated on seeds ``0..K-1``, then measures ``rmsc04`` (the "before") and the winner on held-out
+seeds (``1000..1000+K-1``) in the same window, and writes to ``DIR``: ``report.md`` (the before/after
+table), ``calibration.json`` (facts, winners, parameters, search history), ``config.json`` (the
+winning ``WorldConfig``, loadable with ``WorldConfig.from_dict`` or by ``intags distance --synthetic
+config.json``) and ``calibration.png``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_calibrate_parser", "run_calibrate"]
+__all__ = ["HELD_OUT_SEEDS", "add_calibrate_parser", "run_calibrate"]
+
+#: The before/after table's seeds: never seen by the search (which uses 0..seeds-1).
+HELD_OUT_SEEDS = 1_000
 
 
 def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -86,20 +90,28 @@ def run_calibrate(args: argparse.Namespace) -> int:
             f"target {target.name}: {target.n_messages:,} messages, {target.start}-{target.end}, "
             f"{target.levels} level(s), price level {target.r_bar / 100:.2f}"
         )
-    result = calibrate(
-        target,
-        budget=args.budget,
-        seeds=seeds,
-        start_configs=start_configs,
-        search_seed=args.search_seed,
-        init_fraction=args.explore,
-        weights=weights,
-        progress=not args.quiet,
-    )
+    try:
+        result = calibrate(
+            target,
+            budget=args.budget,
+            seeds=seeds,
+            start_configs=start_configs,
+            search_seed=args.search_seed,
+            init_fraction=args.explore,
+            weights=weights,
+            progress=not args.quiet,
+        )
+    except CalibrationError as error:
+        print(f"intags calibrate: error: {error}", file=sys.stderr)
+        return 2
+    # the winner is the best of many candidates on the search seeds: its facts there flatter it, so
+    # both markets are measured afresh on held-out seeds
+    held_out = tuple(range(HELD_OUT_SEEDS, HELD_OUT_SEEDS + args.seeds))
     before = simulated_facts(
-        get_preset("rmsc04").with_session(target.start, target.end), seeds, target.levels
+        get_preset("rmsc04").with_session(target.start, target.end), held_out, target.levels
     )
-    comparison = compare(target.facts, before, result.facts, names=(target.name, "rmsc04", "calibrated"))
+    after = simulated_facts(result.config, held_out, target.levels)
+    comparison = compare(target.facts, before, after, names=(target.name, "rmsc04", "calibrated"))
     out = Path(args.out)
     table = comparison.markdown()
     out.mkdir(parents=True, exist_ok=True)
@@ -110,6 +122,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
             **comparison.to_dict(),
             "parameters": result.parameters,
             "seeds": list(seeds),
+            "held_out_seeds": list(held_out),
             "budget": args.budget,
             "weights": weights,
             "wall_s": result.wall_s,

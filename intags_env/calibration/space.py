@@ -10,6 +10,7 @@ reversion (negligible within a day), the round-lot weights of the order-size mix
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -113,12 +114,24 @@ class ParameterSpace:
         return replace(base, **parts)
 
     def encode(self, config: WorldConfig) -> np.ndarray:
-        """The point whose parameters equal ``config``'s (clipped into the cube; None fields map to 1)."""
+        """The point whose parameters equal ``config``'s (clipped into the cube; None fields map to 1).
+
+        The point decodes to another market when a value lies outside its range or is None (a rule the
+        space cannot express, e.g. ``sweep_margin`` None): a warning names each such parameter."""
         u = np.empty(len(self))
+        changed = []
         for i, p in enumerate(self.parameters):
             section, name = p.path.split(".", 1)
             value = getattr(getattr(config, section), name)
             u[i] = 1.0 if value is None else p.to_unit(p.from_config_value(value))
+            if value is None or not 0.0 <= u[i] <= 1.0:
+                changed.append(f"{p.path}={value!r}")
+        if changed:
+            warnings.warn(
+                f"{config.name}: outside the searched ranges, so the search starts from a different market: "
+                + ", ".join(changed),
+                stacklevel=2,
+            )
         return np.clip(u, 0.0, 1.0)
 
     def _checked(self, u: np.ndarray) -> np.ndarray:
