@@ -100,7 +100,8 @@ class GeneratorBackground:
         real: the market whose book at ``start`` seeds each session and whose exchange settings are used.
         start, end: the session (the generator's episode).
         n_external: participant slots offered to environments.
-        n_slots: exchange owner slots the generator spreads its orders over.
+        n_slots: exchange owner slots the generator spreads its orders over (``n_slots`` x 512 live orders at
+            most; a generator that piles up more has run away: ``WorldError``).
         snapshot_levels: price levels per side copied from the real book at ``start``.
     """
 

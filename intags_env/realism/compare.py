@@ -8,7 +8,7 @@ seeds. The real market's distance to its own reference is the floor: what sampli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,14 +36,21 @@ class Window:
     end: str = "09:45"
 
 
-def _causal_job(job: tuple) -> EpisodeStats:
+def _causal_job(job: tuple) -> EpisodeStats | str:
+    """One episode's stats, or the error of a session that broke down (e.g. a generator that ran away)."""
     market, trader, seed, window, horizons = job
-    return causal_episode(market, trader, seed, window.start, window.end, horizons)
+    try:
+        return causal_episode(market, trader, seed, window.start, window.end, horizons)
+    except WorldError as err:
+        return str(err)
 
 
-def _session_job(job: tuple) -> dict[str, np.ndarray]:
+def _session_job(job: tuple) -> dict[str, np.ndarray] | str:
     market, seed, window = job
-    return pooled_samples([market_session(market, seed, window.start, window.end)])
+    try:
+        return pooled_samples([market_session(market, seed, window.start, window.end)])
+    except WorldError as err:
+        return str(err)
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,11 @@ class CausalResult:
     energy: float
     imbalance_abs_mean: float
     imbalance_mean: float
-    failed_episodes: int
+    failed_episodes: int  # sessions that ran but whose feedback cannot be computed
     feedback: np.ndarray  # (episodes, horizons), raw (not standardised)
     imbalance: np.ndarray  # per episode
     error: str | None = None  # why the market could not be measured (then every figure is NaN)
+    broken_episodes: int = 0  # sessions that broke down (WorldError), left out of every figure
 
     @classmethod
     def broken(cls, error: str) -> CausalResult:
@@ -74,6 +82,7 @@ class CausalResult:
             "imbalance_abs_mean": self.imbalance_abs_mean,
             "imbalance_mean": self.imbalance_mean,
             "failed_episodes": float(self.failed_episodes),
+            "broken_episodes": float(self.broken_episodes),
         }
 
 
@@ -96,16 +105,25 @@ def causal_comparison(
     real = Market("real", window.real)
     ref_jobs = [(real, trader, REALISM_REFERENCE + i, window, horizons) for i in range(episodes)]
     reference_stats = parallel_map(_causal_job, ref_jobs, workers, "real reference", progress)
+    if any(isinstance(r, str) for r in reference_stats):
+        raise WorldError(
+            f"the real market broke down: {next(r for r in reference_stats if isinstance(r, str))}"
+        )
     reference = FeedbackReward(_finite_rows(np.array([s.feedback for s in reference_stats])))
     results = {}
     for market in markets:
         jobs = [(market, trader, REALISM_COMPARISON + i, window, horizons) for i in range(episodes)]
-        try:
-            stats = parallel_map(_causal_job, jobs, workers, f"{market.name} causal", progress)
-        except WorldError as err:  # the market breaks: a finding to report, not a reason to stop
-            results[market.name] = CausalResult.broken(str(err))
+        rows = parallel_map(_causal_job, jobs, workers, f"{market.name} causal", progress)
+        stats = [r for r in rows if not isinstance(r, str)]
+        broken = [r for r in rows if isinstance(r, str)]
+        if len(stats) < 2:  # the market breaks down: a finding to report, not a reason to stop
+            results[market.name] = CausalResult.broken(broken[0] if broken else "fewer than 2 sessions ran")
             continue
-        results[market.name] = _causal_result(stats, reference, permutations)
+        results[market.name] = replace(
+            _causal_result(stats, reference, permutations),
+            broken_episodes=len(broken),
+            error=f"{len(broken)} of {len(rows)} sessions broke down: {broken[0]}" if broken else None,
+        )
     return results, reference_stats
 
 
@@ -147,21 +165,28 @@ def facts_comparison(
     (reference seeds), and every pool of samples (the real reference under ``"real reference"``). A
     market whose sessions raise ``WorldError`` gets ``{"error": message}`` and no pool."""
     real = Market("real", window.real)
-    pools = {"real reference": _pool(real, REALISM_FACTS_REFERENCE, window, sessions, workers, progress)}
+    pools = {"real reference": _pool(real, REALISM_FACTS_REFERENCE, window, sessions, workers, progress)[0]}
     distances: dict[str, Any] = {}
     for market in markets:
         try:
-            pools[market.name] = _pool(market, REALISM_FACTS, window, sessions, workers, progress)
+            pools[market.name], broken = _pool(market, REALISM_FACTS, window, sessions, workers, progress)
         except WorldError as err:
             distances[market.name] = {"error": str(err)}
             continue
         distances[market.name] = facts_distances(pools["real reference"], pools[market.name])
+        if broken:
+            distances[market.name]["broken_sessions"] = broken
     return distances, pools
 
 
 def _pool(
     market: Market, first_seed: int, window: Window, sessions: int, workers: int, progress: bool
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], int]:
+    """The market's pooled facts samples and the number of its sessions that broke down (left out); all
+    of them breaking down is a ``WorldError``."""
     jobs = [(market, first_seed + i, window) for i in range(sessions)]
-    parts = parallel_map(_session_job, jobs, workers, f"{market.name} sessions", progress)
-    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    rows = parallel_map(_session_job, jobs, workers, f"{market.name} sessions", progress)
+    parts = [r for r in rows if not isinstance(r, str)]
+    if not parts:
+        raise WorldError(f"every session of {market.name} broke down: {rows[0]}")
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}, len(rows) - len(parts)

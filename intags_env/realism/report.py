@@ -44,7 +44,7 @@ def markdown_table(report: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(row) + " |")
     broken = {name: m["error"] for name, m in report["markets"].items() if m.get("error")}
     for name, error in broken.items():
-        lines.append(f"\n**{name} could not be measured in full**: {error}")
+        lines.append(f"\n**{name} could not be measured in full** (broken sessions are left out): {error}")
     lines.append("")
     lines.append(
         "MMD² and energy distance of the IPW causal feedback against a held-out real set (the real row is "

@@ -108,24 +108,21 @@ def run_realism(
             "causal_imbalance": causal[market.name].imbalance.tolist(),
             "facts": facts[market.name],
         }
-        errors = [e for e in (causal[market.name].error, facts[market.name].get("error")) if e]
-        if not errors:
-            try:
-                report["markets"][market.name].update(_probes(market, window, s, contestants, report, common))
-            except WorldError as err:
-                errors.append(str(err))
-        if errors:
-            report["markets"][market.name]["error"] = errors[0]
+        notes = [e for e in (causal[market.name].error, facts[market.name].get("error")) if e]
+        if np.isfinite(causal[market.name].mmd2) and "error" not in facts[market.name]:
+            notes += _probes(market, window, s, contestants, report, common)
+        if notes:
+            report["markets"][market.name]["error"] = "; ".join(notes)
     real_row = report["markets"][markets[0].name]
     if "error" in real_row:  # nothing to compare the others with
         raise WorldError(f"the real market {window.real!r} could not be measured: {real_row['error']}")
     real_scores = report["policy_scores"][markets[0].name]
     real_impact = report["impact"][markets[0].name]["mean_bps"]
     for name, row in report["markets"].items():
-        if name not in report["policy_scores"]:
-            continue
-        row["policy_rank_corr"] = _rank_corr(real_scores, report["policy_scores"][name])
-        row["impact_rmse_to_real_bps"] = _rmse(report["impact"][name]["mean_bps"], real_impact)
+        if name in report["policy_scores"]:
+            row["policy_rank_corr"] = _rank_corr(real_scores, report["policy_scores"][name])
+        if name in report["impact"]:
+            row["impact_rmse_to_real_bps"] = _rmse(report["impact"][name]["mean_bps"], real_impact)
     report["minutes"] = (time.perf_counter() - started) / 60.0
     (out / "realism.json").write_text(json.dumps(report, indent=1, default=float))
     table = markdown_table(report)
@@ -141,18 +138,33 @@ def _probes(
     contestants: list[Any],
     report: dict[str, Any],
     common: dict[str, Any],
-) -> dict[str, Any]:
-    """The flow-following exploit, the POV impact curve and the policy scores of one market (the curve
-    and the scores go into ``report``; the exploit's summary is returned for the market's row)."""
+) -> list[str]:
+    """The flow-following exploit, the POV impact curve and the policy scores of one market, each into
+    ``report``; a probe whose sessions break down (``WorldError``) is left out and its error returned."""
     probe = MarketWindow(market.spec, start=window.start, end=window.end, label=market.name)
-    exploit = exploit_pnl(probe, range(REALISM_EXPLOIT, REALISM_EXPLOIT + s.exploit_seeds), **common)
-    impact = impact_curve(
-        probe, range(REALISM_IMPACT, REALISM_IMPACT + s.impact_seeds), s.impact_rates, **common
-    )
-    seeds = range(REALISM_POLICIES, REALISM_POLICIES + s.policy_seeds)
-    report["policy_scores"][market.name] = policy_scores(probe, contestants, seeds, s.policy_env, **common)
-    report["impact"][market.name] = {"mean_bps": impact.mean_bps.tolist(), "se_bps": impact.se_bps.tolist()}
-    return {"exploit": {"mean": exploit.mean_bps, "se": exploit.se_bps, "unit": "bp of notional"}}
+    row, errors = report["markets"][market.name], []
+    try:
+        exploit = exploit_pnl(probe, range(REALISM_EXPLOIT, REALISM_EXPLOIT + s.exploit_seeds), **common)
+        row["exploit"] = {"mean": exploit.mean_bps, "se": exploit.se_bps, "unit": "bp of notional"}
+    except WorldError as err:
+        errors.append(f"exploit probe: {err}")
+    try:
+        seeds = range(REALISM_IMPACT, REALISM_IMPACT + s.impact_seeds)
+        impact = impact_curve(probe, seeds, s.impact_rates, **common)
+        report["impact"][market.name] = {
+            "mean_bps": impact.mean_bps.tolist(),
+            "se_bps": impact.se_bps.tolist(),
+        }
+    except WorldError as err:
+        errors.append(f"impact probe: {err}")
+    try:
+        seeds = range(REALISM_POLICIES, REALISM_POLICIES + s.policy_seeds)
+        report["policy_scores"][market.name] = policy_scores(
+            probe, contestants, seeds, s.policy_env, **common
+        )
+    except WorldError as err:
+        errors.append(f"policy probe: {err}")
+    return errors
 
 
 def _rank_corr(a: dict[str, float], b: dict[str, float]) -> float:
