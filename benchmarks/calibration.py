@@ -70,9 +70,7 @@ def main() -> int:
         get_preset("rmsc04").with_session(target.start, target.end), seeds, target.levels
     )
     after = simulated_facts(after_config.with_session(target.start, target.end), seeds, target.levels)
-    comparison = compare(
-        target.facts, before, after, names=(_data_label(target.name), "rmsc04", after_name)
-    )
+    comparison = compare(target.facts, before, after, names=(_data_label(target.name), "rmsc04", after_name))
     wall = time.perf_counter() - t0
     print(
         f"{target.name}: {target.start}-{target.end}, {target.levels} level(s); simulated markets "
