@@ -29,6 +29,10 @@ REALISM_IMPACT = 25_000_000
 REALISM_POLICIES = 26_000_000
 REALISM_RECORDED = 27_000_000  # simulated sessions compared with a recorded day
 
+# the generator-fidelity benchmark (can the representation, and the models on it, say what the real says)
+FIDELITY_REFERENCE = 30_000_000  # the real market's reference windows
+FIDELITY_SESSIONS = 31_000_000  # replayed / generated windows, and the real ones of the floor
+
 ROLES: dict[str, int] = {
     name: value for name, value in globals().items() if name.isupper() and name != "BLOCK"
 }

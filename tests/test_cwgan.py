@@ -13,22 +13,35 @@ import numpy as np
 import pytest
 import torch
 from intags_agents.cwgan import CWGANConfig, CWGANSettings, CWGANWorldAgent, marginal_distances, train_cwgan
+from intags_agents.cwgan.agent import check_actions
 from intags_agents.cwgan.cli import add_train_cwgan_parser
 from intags_agents.cwgan.networks import (
     N_ONE_HOT,
     OBS_DIM,
     field_argmax,
+    generated_orders,
     gradient_penalty,
     numpy_forward,
     one_hot_actions,
     split_fields,
     straight_through_one_hot,
 )
+from intags_agents.cwgan.training import _Trainer
 
 import intags_env  # noqa: F401  (registers the ids)
 from intags_env.envs.background import make_background
 from intags_env.generator.background import GeneratorBackground
-from intags_env.generator.spec import ACTION_NVEC, SELL
+from intags_env.generator.spec import (
+    ACTION_NVEC,
+    CANCEL,
+    FIELD_MASK,
+    FIELD_NAMES,
+    FIELDS_OF_TYPE,
+    LIMIT,
+    MARKET,
+    N_FIELDS,
+    SELL,
+)
 
 WINDOW = {"real": "rmsc04", "start": "09:35", "end": "09:36"}
 
@@ -62,12 +75,33 @@ def _tiny(**changes) -> CWGANSettings:
 
 
 def _toy_data(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Random states and orders, except the side: a sell exactly when the first feature is positive."""
+    """Random states and orders of all three types, except the side (of every type): a sell exactly when
+    the first feature is positive. The other types' fields are random too (check_actions zeroes them)."""
     rng = np.random.default_rng(seed)
     obs = _observations(n, seed)
-    actions = rng.integers(0, ACTION_NVEC, size=(n, len(ACTION_NVEC)))
-    actions[:, 1] = (obs[:, 0] > 0).astype(np.int64) * SELL
+    actions = rng.integers(0, ACTION_NVEC, size=(n, N_FIELDS))
+    for fields in FIELDS_OF_TYPE.values():
+        actions[:, fields[0]] = (obs[:, 0] > 0).astype(np.int64) * SELL
     return obs, actions
+
+
+def _sides(actions: np.ndarray) -> np.ndarray:
+    """The side of each order (its type's side field)."""
+    side_field = np.array([FIELDS_OF_TYPE[t][0] for t in range(3)])
+    return actions[np.arange(len(actions)), side_field[actions[:, 0]]]
+
+
+def _block_sums(one_hot: torch.Tensor) -> np.ndarray:
+    """``(B, N_FIELDS)``: the sum of each field's block of one-hot orders."""
+    return torch.stack([part.sum(1) for part in split_fields(one_hot.detach())], 1).numpy()
+
+
+def _assert_masked(one_hot: torch.Tensor) -> None:
+    """Critic inputs: the type block and the blocks of the order's type's fields are one-hot, the other
+    types' blocks all zero."""
+    sums = _block_sums(one_hot)
+    types = split_fields(one_hot.detach())[0].argmax(1).numpy()
+    np.testing.assert_array_equal(sums, FIELD_MASK[types].astype(np.float32))
 
 
 def _weights(path: Path) -> list[np.ndarray]:
@@ -79,13 +113,19 @@ def _weights(path: Path) -> list[np.ndarray]:
 
 def test_sampled_orders_are_valid_actions() -> None:
     agent = _agent()
-    orders = agent.sample(_observations(500) * 5, np.random.default_rng(0))
-    assert orders.shape == (500, 5) and orders.dtype == np.int64
+    orders = agent.sample(_observations(3000) * 5, np.random.default_rng(0))
+    assert orders.shape == (3000, N_FIELDS) and orders.dtype == np.int64
     assert (orders >= 0).all() and (orders < ACTION_NVEC).all()
-    for field, n in enumerate(ACTION_NVEC):  # an untrained generator reaches every value of every field
-        assert len(np.unique(orders[:, field])) == n
+    assert (orders[~FIELD_MASK[orders[:, 0]]] == 0).all()  # the other types' fields are 0
+    np.testing.assert_array_equal(check_actions(orders), orders)
+    assert set(np.unique(orders[:, 0])) == {LIMIT, MARKET, CANCEL}
+    for kind, fields in FIELDS_OF_TYPE.items():  # an untrained generator reaches every value of every field
+        of_kind = orders[orders[:, 0] == kind]
+        for field in fields:
+            assert len(np.unique(of_kind[:, field])) == ACTION_NVEC[field], FIELD_NAMES[field]
     one = agent(_observations(1)[0], np.random.default_rng(0))
-    assert one.shape == (5,) and (one < ACTION_NVEC).all()
+    assert one.shape == (N_FIELDS,) and (one < ACTION_NVEC).all()
+    assert (one[~FIELD_MASK[one[0]]] == 0).all()
     with pytest.raises(ValueError, match="44 values"):
         agent(np.zeros(43, np.float32), np.random.default_rng(0))
 
@@ -97,7 +137,7 @@ def test_the_numpy_forward_pass_is_the_torch_one() -> None:
         expected = agent.generator(torch.from_numpy(obs), torch.from_numpy(noise)).numpy()
     np.testing.assert_allclose(numpy_forward(agent.generator, obs, noise), expected, rtol=1e-5, atol=1e-5)
     per_field = torch.stack([p.argmax(1) for p in split_fields(torch.from_numpy(expected))], 1).numpy()
-    np.testing.assert_array_equal(field_argmax(expected), per_field)
+    np.testing.assert_array_equal(field_argmax(expected), np.where(FIELD_MASK[per_field[:, 0]], per_field, 0))
 
 
 def test_straight_through_one_hot_is_hard_forward_and_soft_backward() -> None:
@@ -110,10 +150,67 @@ def test_straight_through_one_hot_is_hard_forward_and_soft_backward() -> None:
         assert (part.argmax(1) == expected.argmax(1)).all()
     (out * torch.randn(N_ONE_HOT)).sum().backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0  # gradients reach the logits
-    actions = torch.tensor([[2, 1, 9, 5, 8], [0, 0, 0, 0, 0]])
-    hot = one_hot_actions(actions)
-    assert hot.shape == (2, N_ONE_HOT) and hot.sum().item() == 10
-    assert [int(p.argmax(1)[0]) for p in split_fields(hot)] == [2, 1, 9, 5, 8]
+
+
+def test_critic_inputs_are_masked_by_type() -> None:
+    # real orders: a cancel with garbage in the limit and market fields, a limit, a market
+    cancel = [CANCEL, 1, 9, 5, 8, 1, 3, 2, 1, 9, 5, 8, 3]
+    limit = [LIMIT, 1, 20, 4, 2] + [0] * 8
+    market = [MARKET, 0, 0, 0, 0, 1, 7, 11, 0, 0, 0, 0, 0]
+    hot = one_hot_actions(torch.tensor([cancel, limit, market]))
+    assert hot.shape == (3, N_ONE_HOT)
+    _assert_masked(hot)
+    assert hot.sum(1).tolist() == [6.0, 5.0, 4.0]
+    for row, action in enumerate((cancel, limit, market)):
+        blocks = split_fields(hot[row : row + 1])
+        assert [int(blocks[f].argmax(1)) for f in (0, *FIELDS_OF_TYPE[action[0]])] == [
+            action[f] for f in (0, *FIELDS_OF_TYPE[action[0]])
+        ]
+    # generated orders: the same masking, hard forward
+    logits = torch.randn(256, N_ONE_HOT, requires_grad=True)
+    gumbel = -torch.empty(256, N_ONE_HOT).exponential_().log()
+    out = generated_orders(logits, gumbel)
+    assert set(out.detach().unique().tolist()) <= {0.0, 1.0}
+    _assert_masked(out)
+    drawn = field_argmax((logits + gumbel).detach().numpy())  # the numpy sampler's decision is the same
+    np.testing.assert_array_equal(split_fields(out.detach())[0].argmax(1).numpy(), drawn[:, 0])
+    assert len(np.unique(drawn[:, 0])) == 3
+    # a loss on the fields alone (not the type block) trains the type logits through the mask, and
+    # never the fields of the types not drawn
+    weights = torch.randn(N_ONE_HOT)
+    weights[:3] = 0.0
+    (out * weights).sum().backward()
+    grads = split_fields(logits.grad)
+    assert grads[0].abs().sum() > 0
+    unused = ~FIELD_MASK[drawn[:, 0]]
+    for field in range(1, N_FIELDS):
+        per_row = grads[field].abs().sum(1).numpy()
+        assert (per_row[unused[:, field]] == 0).all() and (per_row[~unused[:, field]] > 0).any()
+
+
+def test_the_trainer_gives_the_critic_masked_orders() -> None:
+    obs, actions = _toy_data(200)
+    trainer = _Trainer(_tiny(), obs, check_actions(actions))
+    _assert_masked(trainer.orders)
+    _assert_masked(trainer._generate(trainer.obs[:64]))
+    stats = trainer.iteration_step()
+    assert all(np.isfinite(v) for v in stats.values())
+
+
+def test_check_actions_zeroes_unused_fields_and_names_bad_ones() -> None:
+    action = np.array([[MARKET, 1, 25, 9, 9, 1, 3, 2, 1, 9, 5, 8, 3]])
+    expected = np.zeros_like(action)
+    expected[0, [0, 5, 6, 7]] = [MARKET, 1, 3, 2]
+    np.testing.assert_array_equal(check_actions(action), expected)
+    action[0, 2] = 999  # an unused field out of range is ignored
+    np.testing.assert_array_equal(check_actions(action), expected)
+    action[0, 6] = ACTION_NVEC[6]
+    with pytest.raises(ValueError, match=r"action 0 has field 6 \(market_size\)"):
+        check_actions(action)
+    with pytest.raises(ValueError, match="action 0 has type 3"):
+        check_actions(np.full((1, N_FIELDS), 3))
+    with pytest.raises(ValueError, match="shape"):
+        check_actions(np.zeros((2, 5), np.int64))
 
 
 def test_gradient_penalty_known_values() -> None:
@@ -255,25 +352,27 @@ def test_training_is_seeded_resumes_exactly_and_writes_its_files(tmp_path) -> No
 
 def test_training_learns_a_state_dependent_side(tmp_path) -> None:
     obs, actions = _toy_data(2000)
-    settings = _tiny(steps=250, n_critic=2, batch_size=64, hidden=32, critic_hidden=32, learning_rate=3e-3)
-    settings = replace(settings, ema=0.0, eval_every=250, log_every=50, checkpoint_every=250, holdout=0.25)
+    settings = _tiny(steps=500, n_critic=2, batch_size=64, hidden=32, critic_hidden=32, learning_rate=3e-3)
+    settings = replace(settings, ema=0.0, eval_every=500, log_every=50, checkpoint_every=500, holdout=0.25)
     agent = _agent(noise_dim=4, hidden=32)
     test_obs, test_act = obs[1500:], actions[1500:]
 
     def side_error(model: CWGANWorldAgent) -> float:
-        return float(np.mean(model.sample(test_obs, np.random.default_rng(0))[:, 1] != test_act[:, 1]))
+        return float(np.mean(_sides(model.sample(test_obs, np.random.default_rng(0))) != _sides(test_act)))
 
     assert side_error(agent) > 0.3  # untrained: about a coin flip
     train_cwgan(settings, tmp_path, progress=False, data=(obs, actions))
     trained = CWGANWorldAgent.load(tmp_path / "cwgan.pt")
-    assert side_error(trained) < 0.15  # the side follows the state, not just the 50/50 marginal
+    # the side (of every type: each type's side field learns from that type's orders) follows the state,
+    # not just the 50/50 marginal
+    assert side_error(trained) < 0.15
 
 
 def test_bad_training_input_is_named(tmp_path) -> None:
     obs, actions = _toy_data(100)
     bad = actions.copy()
-    bad[7, 2] = 10
-    with pytest.raises(ValueError, match="action 7 has field 2 = 10"):
+    bad[7, 0], bad[7, 2] = LIMIT, ACTION_NVEC[2]
+    with pytest.raises(ValueError, match=f"action 7 has field 2 \\(limit_price\\) = {ACTION_NVEC[2]}"):
         train_cwgan(_tiny(), tmp_path, progress=False, data=(obs, bad))
     with pytest.raises(ValueError, match="shape"):
         train_cwgan(_tiny(), tmp_path, progress=False, data=(obs[:, :40], actions))
@@ -282,11 +381,23 @@ def test_bad_training_input_is_named(tmp_path) -> None:
 
 
 def test_marginal_distances_known_values() -> None:
-    a = np.zeros((4, 5), np.int64)
+    a = np.zeros((4, N_FIELDS), np.int64)  # four limit orders
     b = a.copy()
-    b[:2, 1] = 1  # half the sides differ
+    b[:2, 1] = 1  # half the limit sides differ
     tv = marginal_distances(a, b)
-    assert tv["side"] == 0.5 and tv["type"] == 0.0 and tv["mean"] == pytest.approx(0.1)
+    assert set(tv) == {*FIELD_NAMES, "mean"}
+    assert tv["limit_side"] == 0.5 and tv["type"] == 0.0 and tv["mean"] == pytest.approx(0.5 / N_FIELDS)
+    assert tv["market_side"] == tv["cancel_level"] == 0.0  # a type neither set has
+    # a type's fields are compared over that type's orders only
+    generated = np.zeros((4, N_FIELDS), np.int64)
+    generated[2:, 0], generated[2:, 8] = CANCEL, 1  # 2 limits (buys), 2 cancels (sells)
+    real = np.zeros((4, N_FIELDS), np.int64)
+    real[3, 0], real[3, 5] = MARKET, 1  # 3 limits (buys), 1 market (a sell)
+    tv = marginal_distances(generated, real)
+    assert tv["type"] == pytest.approx(0.5) and tv["limit_side"] == 0.0 and tv["limit_price"] == 0.0
+    assert tv["market_side"] == tv["market_delay"] == 1.0  # real only
+    assert tv["cancel_side"] == tv["cancel_amount"] == 1.0  # generated only
+    assert tv["mean"] == pytest.approx((0.5 + 3 + 5) / N_FIELDS)
 
 
 def test_cli_trains_and_reports(tmp_path, capsys, monkeypatch) -> None:

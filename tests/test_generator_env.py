@@ -9,9 +9,24 @@ from gymnasium.utils.env_checker import check_env
 
 import intags_env  # noqa: F401  (registers the ids)
 from intags_env.envs.execution import ExecutionEnv
+from intags_env.exchange import Exchange
 from intags_env.generator.background import GeneratorBackground
+from intags_env.generator.decoder import OrderDecoder
 from intags_env.generator.env import WORST_REWARD, WorldAgentEnv
-from intags_env.generator.spec import ACTION_NVEC, CANCEL, LIMIT, MARKET
+from intags_env.generator.spec import (
+    ACTION_NVEC,
+    CANCEL,
+    DELAY_EDGES_NS,
+    FIELD_MASK,
+    LIMIT,
+    LIMIT_PRICE_LO,
+    LIMIT_PRICE_REF,
+    MARKET,
+    OPPOSITE,
+    SIZE_EDGES,
+    F,
+    bucket_of,
+)
 from intags_env.intags.experiment import ConfoundedTrader
 
 REAL = np.random.default_rng(0).normal(size=(40, 3)) * 2e-5
@@ -23,11 +38,31 @@ def _env(**kwargs) -> WorldAgentEnv:
     return WorldAgentEnv(real_set=REAL, horizons=3, trader=trader, **WINDOW, **kwargs)
 
 
-def _policy_actions(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, ACTION_NVEC, size=(n, len(ACTION_NVEC)))
-    a[:, 4] = 4  # 0.2-0.5 s apart
+DELAY_03S = int(bucket_of(300_000_000, DELAY_EDGES_NS))  # 0.3-0.6 s apart
+AT_TOUCH = int(np.flatnonzero((LIMIT_PRICE_REF != OPPOSITE) & (LIMIT_PRICE_LO == 0))[0])
+SIZE_100 = int(bucket_of(100, SIZE_EDGES))
+
+
+def _order(kind: int, **fields: int) -> np.ndarray:
+    """One order action: the type and the named fields of that type (``limit_price=...``), others 0."""
+    a = np.zeros(len(ACTION_NVEC), np.int64)
+    a[0] = kind
+    for name, value in fields.items():
+        assert FIELD_MASK[kind, F[name]], f"{name} is not a field of type {kind}"
+        a[F[name]] = value
     return a
+
+
+def _random_orders(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Valid random orders (the other types' fields 0), 0.3-0.6 s apart."""
+    a = rng.integers(0, ACTION_NVEC, size=(n, len(ACTION_NVEC))) * FIELD_MASK[rng.integers(0, 3, n)]
+    for delay in ("limit_delay", "market_delay", "cancel_delay"):
+        a[:, F[delay]] = DELAY_03S
+    return a
+
+
+def _policy_actions(n: int, seed: int) -> np.ndarray:
+    return _random_orders(np.random.default_rng(seed), n)
 
 
 def _run(env: WorldAgentEnv, seed: int, actions: np.ndarray) -> tuple[list[np.ndarray], float, dict]:
@@ -79,14 +114,15 @@ def test_invalid_actions_are_named() -> None:
     env = _env()
     env.reset(seed=0)
     with pytest.raises(ValueError, match="invalid action"):
-        env.step(np.array([3, 0, 0, 0, 0]))
+        env.step(np.array([3] + [0] * (len(ACTION_NVEC) - 1)))
     with pytest.raises(ValueError, match="invalid action"):
         env.step(np.array([0, 0, 0]))
 
 
 def test_max_orders_truncates_with_the_worst_reward_when_no_feedback() -> None:
     env = _env(max_orders=5)
-    _, reward, info = _run(env, 0, np.tile([LIMIT, 0, 1, 2, 0], (10, 1)))
+    buy = _order(LIMIT, limit_side=0, limit_price=AT_TOUCH, limit_size=2)
+    _, reward, info = _run(env, 0, np.tile(buy, (10, 1)))
     assert info["orders"] == 5
     assert reward == WORST_REWARD and "feedback_error" in info
 
@@ -94,27 +130,29 @@ def test_max_orders_truncates_with_the_worst_reward_when_no_feedback() -> None:
 def test_orders_land_where_the_action_says() -> None:
     bg = GeneratorBackground(None, **WINDOW, n_external=0)
     bg.reset(0)
-    bid, ask = bg._touch()
-    assert bid is not None and ask is not None and bid < ask
+    sc = bg.world.book.scalars
+    bid, ask = int(sc[2]), int(sc[3])
+    assert bid < ask
     n = bg.world.n_records
-    bg.act(np.array([LIMIT, 0, 1, 3, 0]))  # a buy at the touch, 100 shares
+    bg.act(_order(LIMIT, limit_side=0, limit_price=AT_TOUCH, limit_size=SIZE_100))  # buy 100 at the touch
     rec = bg.world.records_since(n)
     assert len(rec) == 1 and rec["type"][0] == 1 and rec["size"][0] == 100 and rec["direction"][0] == 1
     assert rec["price"][0] // 100 == bid + bg.config.min_price
     n = bg.world.n_records
-    bg.act(np.array([MARKET, 1, 0, 3, 0]))  # sell 100 at market: executions against the bids
+    bg.act(_order(MARKET, market_side=1, market_size=SIZE_100))  # sell 100 at market: hits the bids
     assert set(bg.world.records_since(n)["type"]) == {4}
     n = bg.world.n_records
-    bg.act(np.array([CANCEL, 1, 1, 0, 0]))  # cancel the own ask closest to the touch
+    bg.act(_order(CANCEL, cancel_side=1, cancel_level=0, cancel_queue=3))  # the oldest ask at the touch
     rec = bg.world.records_since(n)
-    assert rec["type"][0] == 3 and rec["direction"][0] == -1
+    assert len(rec) == 1 and rec["type"][0] == 3 and rec["direction"][0] == -1
+    assert rec["price"][0] // 100 == ask + bg.config.min_price
+    with pytest.raises(ValueError, match="invalid order action"):
+        bg.act(np.array([LIMIT, 0, 0]))
 
 
 def test_a_policy_background_runs_under_a_trading_env_and_is_deterministic() -> None:
     def policy(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        a = rng.integers(0, ACTION_NVEC)
-        a[4] = 4
-        return a
+        return _random_orders(rng, 1)[0]
 
     def episode(seed: int) -> tuple[float, int]:
         background = GeneratorBackground(policy, **WINDOW, n_external=1)
@@ -134,15 +172,33 @@ def test_a_policy_background_runs_under_a_trading_env_and_is_deterministic() -> 
     assert first[1] > 100  # the generator placed orders on its own
 
 
-def test_level_zero_improves_the_touch_by_one_tick_and_never_crosses() -> None:
-    bg = GeneratorBackground(None, **WINDOW, n_external=0)
-    bg.reset(0)
-    bg._touch = lambda: (100, 110)  # a 10-tick spread
-    assert bg._limit_price(1, 0) == 101 and bg._limit_price(-1, 0) == 109
-    assert bg._limit_price(1, 1) == 100 and bg._limit_price(-1, 1) == 110  # level 1: at the own touch
-    assert bg._limit_price(1, 4) in (96, 97)  # bucket [3, 5) ticks behind
-    bg._touch = lambda: (100, 101)  # one tick: level 0 rests at the own touch
-    assert bg._limit_price(1, 0) == 100 and bg._limit_price(-1, 0) == 101
+def _book(bid: int, ask: int) -> Exchange:
+    ex = Exchange(n_levels=1_000, max_orders=100)
+    ex.submit_limit("buy", price=bid, qty=100, owner=9)
+    ex.submit_limit("sell", price=ask, qty=100, owner=9)
+    return ex
+
+
+def test_limit_prices_reach_anywhere_inside_the_spread_and_never_cross() -> None:
+    decoder = OrderDecoder(range(0, 1), capacity=16, n_levels=1_000)
+    rng = np.random.default_rng(0)
+    book = _book(100, 120).book  # a 20-tick spread
+    inside_own, inside_opp = (
+        0,
+        len(LIMIT_PRICE_REF) - 5,
+    )  # "improve the own touch by 1" / "1 off the opposite"
+    assert decoder.limit_price(book, 1, inside_own, None, rng, 0) == 101
+    assert decoder.limit_price(book, -1, inside_own, None, rng, 0) == 119
+    assert decoder.limit_price(book, 1, inside_opp, None, rng, 0) == 119
+    assert decoder.limit_price(book, -1, inside_opp, None, rng, 0) == 101
+    assert decoder.limit_price(book, 1, AT_TOUCH, None, rng, 0) == 100
+    assert decoder.limit_price(book, 1, AT_TOUCH + 3, None, rng, 0) == 97  # exactly 3 behind
+    deep_inside = {decoder.limit_price(book, 1, 4, None, rng, 0) for _ in range(200)}  # 8+ from own
+    assert deep_inside == set(range(108, 111))  # 8..10 ticks: up to the middle of the spread
+    assert decoder.limit_price(book, 1, AT_TOUCH, -25, rng, 0) == 119 and decoder.clipped == 1
+    tight = _book(100, 101).book  # one tick: no price inside, the order rests at the own touch
+    assert decoder.limit_price(tight, 1, inside_own, None, rng, 0) == 100 and decoder.clipped == 2
+    assert decoder.limit_price(tight, -1, inside_opp, None, rng, 0) == 101
 
 
 def test_real_market_episodes_earn_more_than_a_random_generator() -> None:
@@ -170,9 +226,11 @@ def test_generated_lobster_leaves_out_the_copied_book() -> None:
     bg = GeneratorBackground(None, **WINDOW, n_external=0)
     bg.reset(4)
     copied = bg.n_snapshot_records
-    assert copied == len(bg.result().lobster.messages) > 0  # one order per copied level, all at start
+    assert copied == len(bg.result().lobster.messages) > 0  # the copied orders, all at start
+    real_book = bg._real.book
+    assert copied == real_book.scalars[4] + real_book.scalars[5]  # every resting order, one by one
     for _ in range(5):
-        bg.act(np.array([LIMIT, 1, 3, 2, 0]))
+        bg.act(_order(LIMIT, limit_side=1, limit_price=AT_TOUCH + 2, limit_size=2))
     full, own = bg.result().lobster, bg.generated_lobster()
     assert len(own.messages) == len(full.messages) - copied >= 5
     assert np.array_equal(own.messages, full.messages[copied:])

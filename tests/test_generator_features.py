@@ -83,7 +83,7 @@ def test_empty_book_row() -> None:
     expected = np.zeros(len(FEATURE_NAMES))
     expected[COL["sign_imbalance"]] = -1.0  # a deleted buy: pressure away from the bid
     expected[COL["time_of_day"]] = 1.0 / 23_400
-    expected[COL["log_gap_s"]] = -3.0
+    expected[COL["log_gap_s"]] = -6.0
     np.testing.assert_allclose(row, expected, atol=1e-6)
 
 
@@ -129,9 +129,9 @@ def test_time_of_day_and_gap(hand: np.ndarray) -> None:
     seconds = np.array([r[0] for r in HAND])
     np.testing.assert_allclose(hand[:, COL["time_of_day"]], seconds / 23_400, atol=1e-6)
     gaps = np.diff(seconds, prepend=seconds[0])
-    np.testing.assert_allclose(hand[:, COL["log_gap_s"]], np.log10(gaps + 1e-3), atol=1e-5)
-    assert hand[0, COL["log_gap_s"]] == pytest.approx(-3.0)
-    assert hand[5, COL["log_gap_s"]] == pytest.approx(-3.0)  # same timestamp as message 4
+    np.testing.assert_allclose(hand[:, COL["log_gap_s"]], np.log10(gaps + 1e-6), atol=1e-5)
+    assert hand[0, COL["log_gap_s"]] == pytest.approx(-6.0)
+    assert hand[5, COL["log_gap_s"]] == pytest.approx(-6.0)  # same timestamp as message 4
 
 
 def test_only_five_levels_count() -> None:

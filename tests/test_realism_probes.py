@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from intags_env.envs.protocol import Fill, MarketView
+from intags_env.generator import spec
 from intags_env.generator.background import GeneratorBackground
 from intags_env.metrics.pov import pov_impact
 from intags_env.realism import (
@@ -30,13 +31,28 @@ TOY_WINDOW = {"start": "09:35", "end": "09:37"}
 
 
 def _toy_policy(p_buy: float):
-    """A scripted generator: 30% market orders (101-299 shares; buys with probability ``p_buy``), else a
-    100-share limit order on a random side, at or up to 2 ticks from the touch, every 0.2-0.5 s."""
+    """A scripted generator: 30% market orders (150-199 shares; buys with probability ``p_buy``), else a
+    100-share limit order on a random side, one tick inside, at or one tick behind the touch, every
+    0.1-0.3 s."""
+    at_touch = int(np.flatnonzero((spec.LIMIT_PRICE_REF == spec.OWN) & (spec.LIMIT_PRICE_LO == 0))[0])
+    size_100, size_150, delay = (
+        int(spec.bucket_of(100, spec.SIZE_EDGES)),
+        int(spec.bucket_of(150, spec.SIZE_EDGES)),
+        int(spec.delay_bucket(100_000_000)),
+    )
 
     def policy(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        a = np.zeros(spec.N_FIELDS, np.int64)
         if rng.random() < 0.3:
-            return np.array([1, 0 if rng.random() < p_buy else 1, 0, 4, 4])
-        return np.array([0, int(rng.integers(0, 2)), int(rng.integers(0, 3)), 3, 4])
+            a[0] = spec.MARKET
+            a[spec.F["market_side"]] = 0 if rng.random() < p_buy else 1
+            a[spec.F["market_size"]], a[spec.F["market_delay"]] = size_150, delay
+            return a
+        a[0] = spec.LIMIT
+        a[spec.F["limit_side"]] = int(rng.integers(0, 2))
+        a[spec.F["limit_price"]] = (0, at_touch, at_touch + 1)[int(rng.integers(0, 3))]
+        a[spec.F["limit_size"]], a[spec.F["limit_delay"]] = size_100, delay
+        return a
 
     return policy
 

@@ -6,7 +6,8 @@ It is the baseline of the INTAGS-trained generator: the same order action and st
 (``intags_env.generator.spec``), the same training data (``bc_dataset``), and the same background
 (``GeneratorBackground``), so every environment runs on it (``make_background("model.pt", ...)``).
 
-* :mod:`.networks`: G, the critic, the straight-through Gumbel-softmax and the gradient penalty;
+* :mod:`.networks`: G, the critic, the straight-through Gumbel-softmax, the masking of an order's
+  one-hot by its type (the critic sees the type and that type's fields only) and the gradient penalty;
 * :mod:`.agent`: ``CWGANWorldAgent`` (order policy, save / load, ``background()``);
 * :mod:`.training`: ``train_cwgan`` (progress, TensorBoard, checkpoints, resume);
 * :mod:`.session`: one generated session's speed and stylized facts against the real market;

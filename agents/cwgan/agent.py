@@ -6,7 +6,9 @@ Sampling draws the noise z and the Gumbel noise from the caller's numpy generato
 pass in numpy (``networks.numpy_forward``, the same numbers as torch's up to rounding, ~10x faster for
 one order at a time): the same generator state gives the same order, so a background session is
 reproducible per seed. ``argmax(logits + Gumbel)`` per field is an exact draw from the field's
-softmax, the very draw the straight-through relaxation makes in training.
+softmax, the very draw the straight-through relaxation makes in training; the action keeps the drawn
+type and the fields of that type, the other types' fields are 0 (``networks.field_argmax``), as the
+decoder expects (``intags_env.generator.spec``).
 
 Files: ``save(path)`` writes ``path`` (a ``torch.save`` dict: format tag, config, G's state dict with
 its observation standardisation, the training window) and ``<path>.json`` (the config and the window
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 from intags_env.generator.background import GeneratorBackground
-from intags_env.generator.spec import ACTION_NVEC
+from intags_env.generator.spec import ACTION_NVEC, FIELD_MASK, FIELD_NAMES, N_FIELDS
 
 from .networks import N_ONE_HOT, OBS_DIM, OrderGenerator, field_argmax, numpy_forward, split_fields
 
@@ -78,7 +80,8 @@ class CWGANWorldAgent:
     # --- the OrderPolicy protocol -----------------------------------------------------------------
 
     def sample(self, observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """``(n, 5)`` int64 orders, one per row of ``observations`` (``(n, 44)``), drawn with ``rng``."""
+        """``(n, N_FIELDS)`` int64 orders, one per row of ``observations`` (``(n, 44)``), drawn with ``rng``:
+        the type, the fields of that type, zeros in the other types' fields."""
         obs = np.asarray(observations, dtype=np.float32)
         if obs.ndim != 2 or obs.shape[1] != OBS_DIM:
             raise ValueError(f"observations must have shape (n, {OBS_DIM}), got {obs.shape}")
@@ -88,14 +91,16 @@ class CWGANWorldAgent:
         return field_argmax(numpy_forward(self.generator, obs, noise) + gumbel)
 
     def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One order (5 ints, ``intags_env.generator.spec``) for one observation of ``OBS_DIM`` floats."""
+        """One order (``N_FIELDS`` ints, ``intags_env.generator.spec``) for one observation of ``OBS_DIM``
+        floats."""
         obs = np.asarray(observation, dtype=np.float32)
         if obs.size != OBS_DIM:
             raise ValueError(f"observation must have {OBS_DIM} values, got shape {obs.shape}")
         return self.sample(obs.reshape(1, OBS_DIM), rng)[0]
 
     def probabilities(self, observation: np.ndarray, noise: np.ndarray) -> list[np.ndarray]:
-        """Each field's categorical probabilities given the observation and a noise vector z."""
+        """Each of the ``N_FIELDS`` fields' categorical probabilities given the observation and a noise
+        vector z (a type's fields: given that type, since G draws them all and the type selects)."""
         obs = torch.as_tensor(np.asarray(observation, np.float32).reshape(1, OBS_DIM))
         z = torch.as_tensor(np.asarray(noise, np.float32).reshape(1, self.config.noise_dim))
         with torch.no_grad():
@@ -172,15 +177,23 @@ def _read_payload(path: Path) -> dict[str, Any]:
 
 
 def check_actions(actions: np.ndarray) -> np.ndarray:
-    """``actions`` as ``(n, 5)`` int64, every field within ``ACTION_NVEC``; else a ValueError naming it."""
+    """``actions`` as ``(n, N_FIELDS)`` int64: every type in range and every field of its type within
+    ``ACTION_NVEC`` (else a ValueError naming the first bad one); the other types' fields, which mean
+    nothing, are set to 0."""
     a = np.asarray(actions)
-    if a.ndim != 2 or a.shape[1] != len(ACTION_NVEC):
-        raise ValueError(f"actions must have shape (n, {len(ACTION_NVEC)}), got {a.shape}")
-    bad = (a < 0) | (a >= ACTION_NVEC)
+    if a.ndim != 2 or a.shape[1] != N_FIELDS:
+        raise ValueError(f"actions must have shape (n, {N_FIELDS}), got {a.shape}")
+    a = a.astype(np.int64)
+    bad_type = (a[:, 0] < 0) | (a[:, 0] >= ACTION_NVEC[0])
+    if bad_type.any():
+        row = int(np.flatnonzero(bad_type)[0])
+        raise ValueError(f"action {row} has type {a[row, 0]}, outside [0, {ACTION_NVEC[0]})")
+    used = FIELD_MASK[a[:, 0]]
+    bad = used & ((a < 0) | (a >= ACTION_NVEC))
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise ValueError(
-            f"action {row} has field {col} = {a[row, col]}, outside [0, {ACTION_NVEC[col]}) "
-            f"(fields: type, side, level, size, delay)"
+            f"action {row} has field {col} ({FIELD_NAMES[col]}) = {a[row, col]}, "
+            f"outside [0, {ACTION_NVEC[col]})"
         )
-    return a.astype(np.int64)
+    return np.where(used, a, 0)

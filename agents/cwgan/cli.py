@@ -69,9 +69,10 @@ def run_train_cwgan(args: argparse.Namespace) -> int:
 
     model, floor = report["marginal_tv"], report["real_floor_tv"]
     print(f"\norder-field marginals vs held-out real orders ({report['n_heldout']:,} pairs): total variation")
-    print(f"{'':<28}" + "".join(f"{name:>8}" for name in (*FIELD_NAMES, "mean")))
-    for name, row in (("cWGAN", model), ("real train set (floor)", floor)):
-        print(f"{name:<28}" + "".join(f"{row[key]:>8.3f}" for key in (*FIELD_NAMES, "mean")))
+    print("(a type's fields over the orders of that type)")
+    print(f"{'field':<16}{'cWGAN':>8}{'real train set (floor)':>24}")
+    for key in (*FIELD_NAMES, "mean"):
+        print(f"{key:<16}{model[key]:>8.3f}{floor[key]:>24.3f}")
     print(
         f"{report['iterations']:,} iterations in {report['train_seconds'] / 60:.1f} min; as a background: "
         f"{session.orders:,} orders in {session.seconds:.2f} s ({session.orders_per_second:,.0f} orders/s)"

@@ -1,17 +1,30 @@
 """The cWGAN's two networks and the pieces of its loss.
 
-* :class:`OrderGenerator` G(state history, noise z) -> one logit vector per order field (type, side,
-  level, size bucket, delay bucket: ``intags_env.generator.spec.ACTION_NVEC``). The fields are
-  categorical, so G's output is made a (relaxed) one-hot vector by a straight-through Gumbel-softmax
-  (:func:`straight_through_one_hot`): the forward pass is an exact categorical draw (a hard one-hot, the
-  same kind of vector the critic sees for real orders, so it cannot tell them apart by softness) and
-  the backward pass is the Gumbel-softmax gradient. The noise z makes the fields dependent on each
-  other, which per-field heads alone could not.
-* :class:`OrderCritic` D(state history, one-hot order) -> a scalar score.
+* :class:`OrderGenerator` G(state history, noise z) -> one logit vector per order field, all
+  ``N_FIELDS`` = 13 of them side by side (``intags_env.generator.spec``: the type, then the fields of
+  each type, ``ACTION_NVEC``; ``N_ONE_HOT`` logits in all). The fields are categorical, so G's output is
+  made a (relaxed) one-hot vector by a straight-through Gumbel-softmax (:func:`straight_through_one_hot`):
+  the forward pass is an exact categorical draw (a hard one-hot, the same kind of vector the critic sees
+  for real orders, so it cannot tell them apart by softness) and the backward pass is the Gumbel-softmax
+  gradient. The noise z makes the fields dependent on each other, which per-field heads alone could not.
+* **Masking by type** (:func:`mask_by_type`): the action is factorised by type, so an order is its type
+  and the fields of that type only; the other types' fields mean nothing (the decoder ignores them).
+  The one-hot vector the critic sees keeps the type block and the blocks of the fields of the order's
+  type, and is zero in the other types' blocks — for real orders (:func:`one_hot_actions`) and for
+  generated ones alike, so the critic cannot tell real from fake by fields that do not matter. For a
+  generated order the mask is differentiable: the block of field j is multiplied by the component of
+  the straight-through type one-hot for the type owning j. Forward, that component is exactly 1 for
+  the sampled type and 0 for the others (a hard mask); backward, it carries the Gumbel-softmax gradient
+  of the type, so the critic's judgement of a type's fields also trains the type logits (how good a
+  cancel G would draw here pushes the probability of a cancel), not only the fields' logits.
+  :func:`generated_orders` is the straight-through draw followed by the mask, what the critic is given.
+* :class:`OrderCritic` D(state history, masked one-hot order) -> a scalar score.
 * :func:`gradient_penalty`: the WGAN-GP penalty ``E[(||grad_a D(s, a_hat)||_2 - 1)^2]`` on interpolates
-  ``a_hat = eps a_real + (1 - eps) a_fake`` of the order part (the conditioning state is shared by the
-  real and generated order of a pair, so it is not interpolated and the gradient is taken w.r.t. the
-  order only).
+  ``a_hat = eps a_real + (1 - eps) a_fake`` of the (masked) order part (the conditioning state is
+  shared by the real and generated order of a pair, so it is not interpolated and the gradient is taken
+  w.r.t. the order only).
+* :func:`field_argmax`: the numpy sampler's decision, an action of the spec: the type, the fields of
+  that type, zeros in the other types' fields.
 
 Both networks are small MLPs over the flattened history (``HISTORY`` x 11 features = 44 floats, which
 G standardises with the training data's mean and standard deviation kept as buffers); the critic has no
@@ -26,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from intags_env.generator.spec import ACTION_NVEC, FEATURE_NAMES, HISTORY
+from intags_env.generator.spec import ACTION_NVEC, FEATURE_NAMES, FIELD_MASK, FIELD_NAMES, HISTORY, N_FIELDS
 
 __all__ = [
     "FIELD_NAMES",
@@ -35,17 +48,27 @@ __all__ = [
     "OrderCritic",
     "OrderGenerator",
     "field_argmax",
+    "generated_orders",
     "gradient_penalty",
+    "mask_by_type",
     "numpy_forward",
     "one_hot_actions",
     "split_fields",
     "straight_through_one_hot",
 ]
 
-FIELD_NAMES = ("type", "side", "level", "size", "delay")
 OBS_DIM = HISTORY * len(FEATURE_NAMES)
 N_ONE_HOT = int(ACTION_NVEC.sum())
+N_TYPES = int(ACTION_NVEC[0])
 _SIZES = [int(n) for n in ACTION_NVEC]
+_STARTS = np.cumsum([0, *_SIZES[:-1]])
+#: ``(N_ONE_HOT,)`` the field of each one-hot column.
+_COLUMN_FIELD = np.repeat(np.arange(N_FIELDS), _SIZES)
+#: ``(N_TYPES, N_ONE_HOT)`` 1 where a column belongs to a field of that type (the type block excluded).
+_TYPE_COLUMNS = FIELD_MASK[:, _COLUMN_FIELD].astype(np.float32)
+_TYPE_COLUMNS[:, _COLUMN_FIELD == 0] = 0.0
+#: ``(N_ONE_HOT,)`` 1 in the type block.
+_TYPE_BLOCK = (_COLUMN_FIELD == 0).astype(np.float32)
 
 
 def split_fields(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -53,16 +76,27 @@ def split_fields(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
     return torch.split(x, _SIZES, dim=-1)
 
 
+def mask_by_type(one_hot: torch.Tensor) -> torch.Tensor:
+    """``(B, N_ONE_HOT)`` one-hot orders (all fields) -> the same with each field's block multiplied by
+    the type block's component for the type owning the field: the type block and the fields of the
+    order's type kept, the other types' fields zero. Differentiable in the type block (see the module
+    doc), so a straight-through type one-hot passes the fields' gradient on to the type logits."""
+    types = one_hot[:, :N_TYPES]
+    weights = types @ torch.as_tensor(_TYPE_COLUMNS, dtype=one_hot.dtype, device=one_hot.device)
+    return one_hot * (weights + torch.as_tensor(_TYPE_BLOCK, dtype=one_hot.dtype, device=one_hot.device))
+
+
 def one_hot_actions(actions: torch.Tensor) -> torch.Tensor:
-    """``(B, 5)`` integer orders -> ``(B, N_ONE_HOT)`` float one-hot vectors, the fields side by side."""
+    """``(B, N_FIELDS)`` integer orders -> ``(B, N_ONE_HOT)`` float one-hot vectors, the fields side by
+    side, masked by type (:func:`mask_by_type`: the other types' fields are zero whatever their values)."""
     parts = [nn.functional.one_hot(actions[:, i], n) for i, n in enumerate(_SIZES)]
-    return torch.cat(parts, dim=1).float()
+    return mask_by_type(torch.cat(parts, dim=1).float())
 
 
 def straight_through_one_hot(logits: torch.Tensor, gumbel: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
     """Per field: the hard one-hot of ``argmax(logits + gumbel)`` (an exact draw from the softmax when
     ``gumbel`` is standard Gumbel noise) in the forward pass, the gradient of
-    ``softmax((logits + gumbel) / tau)`` in the backward pass."""
+    ``softmax((logits + gumbel) / tau)`` in the backward pass. Every field is drawn (not masked)."""
     out = []
     for part in split_fields((logits + gumbel) / tau):
         soft = torch.softmax(part, dim=-1)
@@ -71,16 +105,23 @@ def straight_through_one_hot(logits: torch.Tensor, gumbel: torch.Tensor, tau: fl
     return torch.cat(out, dim=-1)
 
 
-#: ``(5, max field size)`` column of each field's value in a ``N_ONE_HOT`` vector (-1: padding).
-_FIELD_COLUMNS = np.full((len(_SIZES), max(_SIZES)), -1)
-for _i, (_lo, _n) in enumerate(zip(np.cumsum([0, *_SIZES[:-1]]), _SIZES)):
+def generated_orders(logits: torch.Tensor, gumbel: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
+    """G's orders as the critic sees them: :func:`straight_through_one_hot`, then :func:`mask_by_type`."""
+    return mask_by_type(straight_through_one_hot(logits, gumbel, tau))
+
+
+#: ``(N_FIELDS, max field size)`` column of each field's value in a ``N_ONE_HOT`` vector (-1: padding).
+_FIELD_COLUMNS = np.full((N_FIELDS, max(_SIZES)), -1)
+for _i, (_lo, _n) in enumerate(zip(_STARTS, _SIZES)):
     _FIELD_COLUMNS[_i, :_n] = np.arange(_lo, _lo + _n)
 
 
 def field_argmax(scores: np.ndarray) -> np.ndarray:
-    """``(n, N_ONE_HOT)`` scores -> ``(n, 5)`` int64: the index of the highest score within each field."""
+    """``(n, N_ONE_HOT)`` scores -> ``(n, N_FIELDS)`` int64 actions: the index of the highest score of the
+    type block, and of each field of that type (``spec.FIELD_MASK``); the other types' fields are 0."""
     padded = np.where(_FIELD_COLUMNS >= 0, scores[:, _FIELD_COLUMNS], -np.inf)
-    return padded.argmax(axis=2).astype(np.int64)
+    best = padded.argmax(axis=2).astype(np.int64)
+    return np.where(FIELD_MASK[best[:, 0]], best, 0)
 
 
 def _mlp(sizes: list[int], activation: Callable[[], nn.Module]) -> nn.Sequential:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from intags_env.data.lobster import LobsterData
+from intags_env.generator.spec import N_FIELDS
 from intags_env.metrics import facts_report, stylized_facts
 from intags_env.seeds import TRAIN_FACTS
 from intags_env.world import resolve_config
@@ -52,7 +53,7 @@ def generated_session(agent: CWGANWorldAgent, seed: int = TRAIN_FACTS) -> Genera
 @dataclass(frozen=True)
 class ClosedLoop:
     observations: np.ndarray  # (n, 44): what the agent saw before each of its orders
-    actions: np.ndarray  # (n, 5): the orders it placed
+    actions: np.ndarray  # (n, N_FIELDS): the orders it placed (spec encoding, other types' fields 0)
     truncated: bool  # the session was cut at max_orders
 
     @property
@@ -93,14 +94,14 @@ def closed_loop(agent: CWGANWorldAgent, seed: int, max_orders: int = 4_000) -> C
     n = len(actions)
     return ClosedLoop(
         np.array(observations, np.float32).reshape(n, -1),
-        np.array(actions, np.int64).reshape(n, 5),
+        np.array(actions, np.int64).reshape(n, N_FIELDS),
         truncated,
     )
 
 
 def real_window_orders(real: str, start: str, end: str, seed: int) -> np.ndarray:
-    """``(n, 5)``: the real market's orders in the window (simulated with ``seed`` from its opening), in
-    the generator's encoding: the closed-loop figures' real-vs-real reference."""
+    """``(n, N_FIELDS)``: the real market's orders in the window (simulated with ``seed`` from its
+    opening), in the generator's encoding: the closed-loop figures' real-vs-real reference."""
     from intags_env.generator.orderstream import order_stream
 
     stream = order_stream(simulate(real, seed, end=end).lobster)

@@ -13,6 +13,8 @@ as defaults):
   generated order conditioned on the same states; lambda = 10; the Wasserstein estimate logged is
   ``mean D(s, a) - mean D(s, G(s, z))``;
 * generator loss ``-D(s, G(s, z))``, through the straight-through Gumbel-softmax (temperature ``tau``);
+  the critic sees real and generated orders masked by type (the type and that type's fields only,
+  ``networks.mask_by_type``);
 * Adam, lr 1e-4, betas (0.5, 0.9), for both networks.
 
 G's weights are averaged along training (Polyak / exponential moving average, ``ema``; Yazici et al.
@@ -21,8 +23,9 @@ G's weights are averaged along training (Polyak / exponential moving average, ``
 Every ``eval_every`` iterations the averaged generator is evaluated:
 
 * open loop: the per-field total-variation (TV) distance between the marginals of generated orders (one
-  per held-out state) and of the held-out real orders (the real-vs-real floor is the same distance
-  between the training and the held-out real orders);
+  per held-out state) and of the held-out real orders, a type's fields over the orders of that type only
+  (:func:`marginal_distances`; the real-vs-real floor is the same distance between the training and the
+  held-out real orders);
 * closed loop (``closed_loop_sessions`` > 0): the generator runs as the background over its window
   (``session.closed_loop``), so its orders change the states it sees next; the TV of those orders'
   marginals against the held-out real ones, the share of two-sided states, orders per session. This is
@@ -59,9 +62,9 @@ from .networks import (
     FIELD_NAMES,
     OBS_DIM,
     OrderCritic,
+    generated_orders,
     gradient_penalty,
     one_hot_actions,
-    straight_through_one_hot,
 )
 from .session import closed_loop, real_window_orders
 
@@ -134,7 +137,7 @@ class CWGANSettings:
 
 
 def real_pairs(settings: CWGANSettings, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(observations ``(n, 44)``, orders ``(n, 5)``) of the real order stream: the behaviour-cloning
+    """(observations ``(n, 44)``, orders ``(n, N_FIELDS)``) of the real order stream: the behaviour-cloning
     dataset of the SB3 generator for the same market, sessions or LOBSTER file."""
     from intags_env.generator.train import TrainSettings, bc_dataset
 
@@ -162,14 +165,27 @@ def split_holdout(
 
 def marginal_distances(generated: np.ndarray, real: np.ndarray) -> dict[str, float]:
     """Total-variation distance ``0.5 sum |p - q|`` between the marginal distributions of each order
-    field (keys ``FIELD_NAMES``) of two sets of orders, and their ``mean``."""
-    from intags_env.generator.spec import ACTION_NVEC
+    field (keys ``FIELD_NAMES``) of two sets of orders, and their ``mean`` over the fields.
 
-    out = {}
-    for i, (name, n) in enumerate(zip(FIELD_NAMES, ACTION_NVEC)):
-        p = np.bincount(generated[:, i], minlength=n) / len(generated)
-        q = np.bincount(real[:, i], minlength=n) / len(real)
-        out[name] = float(0.5 * np.abs(p - q).sum())
+    The type's marginal is over all orders; the marginal of a field of type t is over the orders of type
+    t only (the other orders do not have that field). A type that only one of the sets has is as far as
+    can be in its fields (TV 1: the other set's distribution of them is not even there); a type neither
+    has is 0 in its fields."""
+    from intags_env.generator.spec import ACTION_NVEC, FIELDS_OF_TYPE
+
+    generated, real = np.asarray(generated), np.asarray(real)
+
+    def tv(a: np.ndarray, b: np.ndarray, n: int) -> float:
+        if len(a) == 0 or len(b) == 0:
+            return float(len(a) != len(b))
+        p, q = np.bincount(a, minlength=n) / len(a), np.bincount(b, minlength=n) / len(b)
+        return float(0.5 * np.abs(p - q).sum())
+
+    out = {FIELD_NAMES[0]: tv(generated[:, 0], real[:, 0], int(ACTION_NVEC[0]))}
+    for kind, fields in FIELDS_OF_TYPE.items():
+        gen_of, real_of = generated[generated[:, 0] == kind], real[real[:, 0] == kind]
+        for i in fields:
+            out[FIELD_NAMES[i]] = tv(gen_of[:, i], real_of[:, i], int(ACTION_NVEC[i]))
     out["mean"] = float(np.mean([out[name] for name in FIELD_NAMES]))
     return out
 
@@ -224,7 +240,7 @@ class _Trainer:
         n = len(obs)
         noise = torch.randn(n, self.settings.noise_dim, generator=self.rng)
         gumbel = -torch.empty(n, self.orders.shape[1]).exponential_(generator=self.rng).log()
-        return straight_through_one_hot(self.generator(obs, noise), gumbel, self.settings.tau)
+        return generated_orders(self.generator(obs, noise), gumbel, self.settings.tau)
 
     def iteration_step(self) -> dict[str, float]:
         """``n_critic`` critic updates and one generator update; the last critic update's figures."""

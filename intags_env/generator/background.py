@@ -3,13 +3,14 @@
 ``GeneratorBackground`` implements the ``Background`` interface of :mod:`intags_env.envs.background`,
 so every environment can trade against a trained generator instead of the agent-based population. The
 session starts from the book of the real market at ``start`` (the real preset simulated with the same
-seed from its own opening, then its best ``snapshot_levels`` levels per side placed as the generator's
-orders: a learned world agent continues a real book, it does not build one from nothing); from then on
-every background order comes from the generator.
+seed from its own opening, then its resting orders copied one by one, in time priority, as the
+generator's: a learned world agent continues a real book, it does not build one from nothing); from
+then on every background order comes from the generator.
 
 The generator is either a policy (``policy(observation, rng) -> action``; the background then runs on
 its own) or, with ``policy=None``, driven from outside one order at a time through :meth:`act` (the
-``WorldAgent-v0`` environment does that). Actions and observations follow :mod:`.spec`.
+``WorldAgent-v0`` environment does that), or replays a stream of actions open loop (:meth:`replay`).
+Actions and observations follow :mod:`.spec`; :mod:`.decoder` turns an action into a message.
 
 The generator's orders are spread over ``n_slots`` exchange owner slots (each tracks at most
 ``MAX_OPEN_ORDERS`` live orders); together they are one market participant.
@@ -23,48 +24,51 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 from ..data.lobster import LobsterData
-from ..exchange.book import BEST_ASK, BEST_BID, N_ASK_ORDERS, N_BID_ORDERS, O_PRICE, O_SIDE, BookState
-from ..exchange.kernels import depth, find_slot
+from ..exchange.book import BookState
+from ..exchange.kernels import depth, level_orders
 from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
 from ..world import World, WorldConfig, resolve_config
-from ..world.config import NS_PER_SECOND
 from ..world.layout import A_N_OPEN, MAX_OPEN_ORDERS
 from ..world.world import SimulationResult, WorldArrays, WorldError
+from .decoder import OrderDecoder, draw_delay_ns, draw_qty, last_two_sided_mid
 from .features import FeatureTracker
 from .spec import (
-    ACTION_NVEC,
+    BUY,
     CANCEL,
-    DELAY_EDGES_S,
+    DELAY_FIELD,
     FEATURE_NAMES,
+    FIELDS_OF_TYPE,
     HISTORY,
-    LEVEL_EDGES,
     LIMIT,
     MARKET,
-    SIZE_EDGES,
-    draw_in_bucket,
+    N_FIELDS,
+    SIDE_FIELD,
+    X_DELAY,
+    X_OFFSET,
+    X_QTY,
+    F,
+    describe,
 )
 
-__all__ = ["GeneratorBackground", "OrderPolicy", "empty_market", "trained_window"]
+__all__ = ["MAX_BURST", "GeneratorBackground", "OrderPolicy", "empty_market", "trained_window"]
 
 OrderPolicy = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 _COMPACT_AT = MAX_OPEN_ORDERS - 64  # a slot this full is compacted (dead ids dropped) before use
+#: A policy-driven generator placing more orders than this at one timestamp has run away (the clock would
+#: never advance): ``WorldError``. Real streams hold at most a few dozen (rmsc04: 39).
+MAX_BURST = 1000
 
 
-@njit(cache=True)
-def _sides_prices(sc, ht, od, ids, out_side, out_price):  # pragma: no cover - compiled
-    """Side and price (ticks) of each live order id; side 0 for an id that is no longer live."""
-    for i in range(ids.shape[0]):
-        slot = find_slot(sc, ht, ids[i])
-        if slot < 0:
-            out_side[i] = 0
-            out_price[i] = -1
-        else:
-            out_side[i] = od[slot, O_SIDE]
-            out_price[i] = od[slot, O_PRICE]
+def _order_type(action: np.ndarray) -> int:
+    kind = int(action[0])
+    if kind not in FIELDS_OF_TYPE or len(action) != N_FIELDS:
+        raise ValueError(
+            f"invalid order action {list(action)} ({describe(action)}); see intags_env.generator.spec"
+        )
+    return kind
 
 
 def empty_market(real: str | WorldConfig, start: str | int, end: str | int) -> WorldConfig:
@@ -94,15 +98,16 @@ class GeneratorBackground:
     """Background order flow from a generator policy (see the module doc).
 
     Args:
-        policy: ``policy(observation, rng) -> action``: one order (5 ints, :mod:`.spec`) or several
-            (5 k ints, placed one after the other, each its own delay after the previous); None to
+        policy: ``policy(observation, rng) -> action``: one order (``N_FIELDS`` ints, :mod:`.spec`) or several
+            (``N_FIELDS`` k ints, placed one after the other, each its own delay after the previous); None to
             drive the generator through :meth:`act`.
         real: the market whose book at ``start`` seeds each session and whose exchange settings are used.
         start, end: the session (the generator's episode).
         n_external: participant slots offered to environments.
         n_slots: exchange owner slots the generator spreads its orders over (``n_slots`` x 512 live orders at
             most; a generator that piles up more has run away: ``WorldError``).
-        snapshot_levels: price levels per side copied from the real book at ``start``.
+        snapshot_levels: price levels per side copied from the real book at ``start`` (None: all).
+        initial_book: ``"real"`` (the real market's book at ``start``) or ``"empty"``.
     """
 
     def __init__(
@@ -114,10 +119,16 @@ class GeneratorBackground:
         end: str | int = "09:45",
         n_external: int = 4,
         n_slots: int = 8,
-        snapshot_levels: int = 10,
+        snapshot_levels: int | None = None,
+        initial_book: str = "real",
     ) -> None:
-        if n_slots < 1 or snapshot_levels < 1:
-            raise ValueError("n_slots and snapshot_levels must be positive")
+        if n_slots < 1 or (snapshot_levels is not None and snapshot_levels < 1):
+            raise ValueError(
+                f"n_slots and snapshot_levels must be positive, got {n_slots}, {snapshot_levels}"
+            )
+        if initial_book not in ("real", "empty"):
+            raise ValueError(f"initial_book must be 'real' or 'empty', got {initial_book!r}")
+        self.initial_book = initial_book
         self.policy = policy
         self.real_config = resolve_config(real)
         self.config = empty_market(self.real_config, start, end)
@@ -130,6 +141,7 @@ class GeneratorBackground:
         self._real = World(self.real_config, end=self.config.start_ns)
         self._tracker = FeatureTracker()
         self._msg = np.zeros(1, MESSAGE_DTYPE)
+        self.decoder = OrderDecoder(self._owners, n_slots * MAX_OPEN_ORDERS, self.config.book.n_levels)
         self.world.reset(0)  # allocated now, so the Background properties can be read before reset()
 
     @classmethod
@@ -171,8 +183,9 @@ class GeneratorBackground:
         self.rng = np.random.default_rng(int(own_seed))
         self._slot = 0
         self.n_orders = 0
-        self.n_noop_cancels = 0
+        self.decoder.reset()
         self._planned: list[tuple[int, np.ndarray]] = []  # (due time, order), soonest last
+        self._last_due, self._burst = -1, 0
         self._tracker.reset()
         self._seen = 0
         self._history = np.zeros((HISTORY, len(FEATURE_NAMES)), np.float32)
@@ -181,7 +194,8 @@ class GeneratorBackground:
         self._sync()
 
     def run_until(self, t: int) -> None:
-        """Advance to ``t``; with a policy, the generator places its orders on the way."""
+        """Advance to ``t``; with a policy, the generator places its orders on the way (``WorldError`` for a
+        runaway: ``MAX_BURST`` orders at one timestamp, or more live orders than its capacity)."""
         t = min(int(t), self.config.end_ns)
         if self.policy is not None:
             while True:
@@ -192,6 +206,13 @@ class GeneratorBackground:
                     break
                 self.world.run_until(due)
                 self._planned.pop()
+                self._burst = self._burst + 1 if due == self._last_due else 0
+                self._last_due = due
+                if self._burst >= MAX_BURST:
+                    raise WorldError(
+                        f"runaway generator: more than {MAX_BURST} orders at one timestamp ({due} ns); "
+                        "its delays are all zero"
+                    )
                 self.act(order)
         self.world.run_until(t)
 
@@ -238,10 +259,15 @@ class GeneratorBackground:
         self._sync()
         return self._history.reshape(-1).copy()
 
+    @property
+    def n_noop_cancels(self) -> int:
+        """Cancels this session that found no own order on their side (nothing was sent)."""
+        return self.decoder.noop_cancels
+
     def _plan(self, action: np.ndarray) -> None:
-        """Schedule the orders of one policy action (one or several orders of 5 fields), each its
-        inter-arrival time after the previous one."""
-        orders = action.reshape(-1, len(ACTION_NVEC))
+        """Schedule the orders of one policy action (one or several orders of ``N_FIELDS`` fields), each
+        its inter-arrival time after the previous one."""
+        orders = action.reshape(-1, N_FIELDS)
         due = self.clock
         planned = []
         for order in orders:
@@ -249,25 +275,64 @@ class GeneratorBackground:
             planned.append((due, order))
         self._planned = planned[::-1]
 
-    def delay_ns(self, action: np.ndarray) -> int:
-        """The inter-arrival time of an action, drawn in its bucket."""
-        return int(draw_in_bucket(self.rng, int(action[4]), DELAY_EDGES_S, integer=False) * NS_PER_SECOND)
+    def delay_ns(self, action: np.ndarray, exact: np.ndarray | None = None) -> int:
+        """The inter-arrival time of an action (its type's delay field), drawn in its bucket unless exact."""
+        if exact is not None:
+            return int(exact[X_DELAY])
+        return draw_delay_ns(self.rng, int(action[DELAY_FIELD[_order_type(action)]]))
 
-    def act(self, action: np.ndarray) -> None:
-        """Place the order of ``action`` now (prices relative to the current touch)."""
-        kind, side_code, level, size_bucket = (int(v) for v in action[:4])
-        side = 1 if side_code == 0 else -1
+    def act(self, action: np.ndarray, exact: np.ndarray | None = None) -> None:
+        """Place the order of ``action`` now (prices relative to the current touch). ``exact`` (a row of
+        ``spec.EXACT_COLUMNS``, as :func:`~.orderstream.order_stream` encodes) fixes the values inside the
+        buckets: an encoded stream then replays message for message."""
+        kind = _order_type(action)
+        side = 1 if int(action[SIDE_FIELD[kind]]) == BUY else -1
         self.n_orders += 1
+        book = self.world.book
         if kind == CANCEL:
-            self._cancel(side, level)
+            order = self.decoder.cancel(
+                book,
+                side,
+                int(action[F["cancel_level"]]),
+                int(action[F["cancel_queue"]]),
+                int(action[F["cancel_amount"]]),
+                exact,
+                self.rng,
+            )
+            if order is not None:
+                self._send(order.kind, side, 0, order.qty, order.owner, order_id=order.order_id)
             return
-        qty = int(draw_in_bucket(self.rng, size_bucket, SIZE_EDGES, integer=True))
+        size_field = F["limit_size"] if kind == LIMIT else F["market_size"]
+        qty = int(exact[X_QTY]) if exact is not None else draw_qty(self.rng, int(action[size_field]))
         if kind == MARKET:
             self._send(MsgKind.MARKET, side, 0, qty, self._owner_for_new())
-        elif kind == LIMIT:
-            self._send(MsgKind.LIMIT, side, self._limit_price(side, level), qty, self._owner_for_new())
-        else:
-            raise ValueError(f"invalid order type {kind} in action {list(action)}; expected 0, 1 or 2")
+            return
+        self._update_anchor()
+        offset = None if exact is None else int(exact[X_OFFSET])
+        price = self.decoder.limit_price(
+            book, side, int(action[F["limit_price"]]), offset, self.rng, self._anchor
+        )
+        self._send(MsgKind.LIMIT, side, price, qty, self._owner_for_new())
+
+    def replay(self, actions: np.ndarray, exact: np.ndarray | None = None) -> None:
+        """Place ``actions`` open loop from the current time, each its delay after the previous, until
+        they run out or the session ends (exact values as in :meth:`act`)."""
+        for k, action in enumerate(actions):
+            row = None if exact is None else exact[k]
+            due = self.clock + self.delay_ns(action, row)
+            if due > self.config.end_ns:
+                break
+            self.world.run_until(due)
+            self.act(action, row)
+
+    def real_lobster(self, seed: int | None, end: str | int | None = None) -> LobsterData:
+        """The real market's session behind :meth:`reset` with this seed, from its opening to ``end``
+        (default the generator's end): the stream the copied book belongs to."""
+        real_seed = int(np.random.SeedSequence(seed).generate_state(3)[0])
+        world = World(self.real_config, end=self.config.end_ns if end is None else end)
+        world.reset(real_seed)
+        world.run()
+        return world.result().lobster
 
     # --- internals --------------------------------------------------------------------------------
 
@@ -275,30 +340,6 @@ class GeneratorBackground:
     def _owners(self) -> range:
         first = self.world.first_external + self.n_external
         return range(first, first + self.n_slots)
-
-    def _touch(self) -> tuple[int | None, int | None]:
-        sc = self.world.book.scalars
-        bid = int(sc[BEST_BID]) if sc[N_BID_ORDERS] > 0 else None
-        ask = int(sc[BEST_ASK]) if sc[N_ASK_ORDERS] > 0 else None
-        return bid, ask
-
-    def _limit_price(self, side: int, level: int) -> int:
-        """Tick of a limit order ``ticks`` behind the own touch, never crossing (a price that would cross
-        rests one tick off the opposite touch). Level 0 improves the own touch by one tick, as most
-        recorded inside-spread orders do (72% of those of an rmsc04 session; 2 ticks: 16%)."""
-        bid, ask = self._touch()
-        ticks = int(draw_in_bucket(self.rng, level, LEVEL_EDGES, integer=True))
-        if side > 0:
-            ref = bid if bid is not None else (ask - 1 if ask is not None else self._anchor)
-            price = ref - ticks
-            if ask is not None:
-                price = min(price, ask - 1)
-        else:
-            ref = ask if ask is not None else (bid + 1 if bid is not None else self._anchor)
-            price = ref + ticks
-            if bid is not None:
-                price = max(price, bid + 1)
-        return int(np.clip(price, 0, self.config.book.n_levels - 1))
 
     def _owner_for_new(self) -> int:
         ag_i = self.world.arrays.ag_i
@@ -314,23 +355,16 @@ class GeneratorBackground:
             f"(n_slots={self.n_slots} x {MAX_OPEN_ORDERS}); raise n_slots"
         )
 
-    def _cancel(self, side: int, level: int) -> None:
-        """Cancel the own order on ``side`` closest to the level's price (oldest first on ties)."""
-        ids_per_owner = [(owner, self.world.open_orders(owner)) for owner in self._owners]
-        owners = np.concatenate([np.full(len(ids), owner) for owner, ids in ids_per_owner])
-        ids = np.concatenate([ids for _, ids in ids_per_owner]).astype(np.int64)
-        sides = np.zeros(len(ids), np.int64)
-        prices = np.zeros(len(ids), np.int64)
-        b = self.world.book
-        _sides_prices(b.scalars, b.table, b.orders, ids, sides, prices)
-        mine = sides == side
-        if not mine.any():
-            self.n_noop_cancels += 1
-            return
-        target = self._limit_price(side, level)
-        ids, owners, prices = ids[mine], owners[mine], prices[mine]
-        best = np.lexsort((ids, np.abs(prices - target)))[0]
-        self._send(MsgKind.CANCEL, side, 0, 0, int(owners[best]), order_id=int(ids[best]))
+    def _update_anchor(self) -> None:
+        """The anchor of prices in a book empty on both sides: the mid of the last two-sided book."""
+        n = self.world.n_records
+        if n > self._anchor_seen:
+            mid = last_two_sided_mid(
+                self.world.arrays.rec_book[self._anchor_seen : n], 100, self.config.min_price
+            )
+            if mid is not None:
+                self._anchor = mid
+            self._anchor_seen = n
 
     def _send(self, kind: int, side: int, price: int, qty: int, owner: int, order_id: int = 0) -> None:
         m = self._msg
@@ -346,17 +380,25 @@ class GeneratorBackground:
         return data.select(slice(self.n_snapshot_records, None))
 
     def _place_snapshot(self) -> None:
-        """The real market's best levels at ``start``, one generator order per level."""
+        """The real market's book at ``start`` as the generator's orders, order by order in time priority
+        (the best ``snapshot_levels`` levels per side; all by default), or nothing for an empty start."""
+        self._anchor = self.real_config.oracle.r_bar - self.config.min_price
+        self._anchor_seen = 0
+        if self.initial_book == "empty":
+            return
         b = self._real.book
-        k = self.snapshot_levels
+        k = self.snapshot_levels or self.config.book.n_levels
         prices, qty, count = np.zeros((3, k), np.int64)
+        rows = []
         for side in (1, -1):
             found = depth(b.scalars, b.levels, b.blocks, side, k, prices, qty, count)
             for j in range(found):
-                self._send(MsgKind.LIMIT, side, int(prices[j]), int(qty[j]), self._owner_for_new())
-        bid, ask = self._touch()
-        both = [p for p in (bid, ask) if p is not None]
-        self._anchor = int(np.mean(both)) if both else (self.real_config.oracle.r_bar - self.config.min_price)
+                n = int(count[j])
+                ids, owners, remaining = np.zeros((3, n), np.int64)
+                level_orders(b.levels, b.orders, int(prices[j]), ids, owners, remaining)
+                rows.extend((side, int(prices[j]), int(q)) for q in remaining)
+        for side, price, q in rows:
+            self._send(MsgKind.LIMIT, side, price, q, self._owner_for_new())
 
     def _sync(self) -> None:
         """Feed the messages recorded since the last call to the feature tracker; the history keeps the

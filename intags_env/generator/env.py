@@ -1,9 +1,9 @@
 """``intags_env/WorldAgent-v0``: the world-agent generator is the learner, rewarded by the INTAGS metric.
 
-Each step the learner emits the next background order (:mod:`.spec`: type, side, level, size bucket,
-inter-arrival bucket), or the next ``orders_per_step`` orders; the market clock moves by each order's
-inter-arrival time, the experimental trader (a ``ConfoundedTrader``) acts at its own decision times on
-the way, then the order is placed.
+Each step the learner emits the next background order (:mod:`.spec`: its type, then that type's side,
+price or level, size and inter-arrival buckets), or the next ``orders_per_step`` orders; the market
+clock moves by each order's inter-arrival time, the experimental trader (a ``ConfoundedTrader``)
+acts at its own decision times on the way, then the order is placed.
 The observation is the last ``HISTORY`` market states.
 
 The reward is 0 until the session ends. Then the env computes the episode's causal feedback f(T) (the
@@ -29,7 +29,7 @@ from ..intags.experiment import ConfoundedTrader, collect_feedback, trajectory, 
 from ..world import WorldConfig, resolve_config
 from .background import GeneratorBackground
 from .reward import FeedbackReward
-from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY
+from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY, N_FIELDS
 
 __all__ = ["WorldAgentEnv", "default_trader", "real_feedback"]
 
@@ -152,10 +152,10 @@ class WorldAgentEnv(gym.Env):
         if a.shape != nvec.shape or not np.all((a >= 0) & (a < nvec)):
             raise ValueError(
                 f"invalid action {action!r}: expected {len(nvec)} ints ({self.orders_per_step} orders of "
-                f"type, side, level, size, delay) in [0, {ACTION_NVEC})"
+                f"the {N_FIELDS} fields of intags_env.generator.spec) in [0, {list(ACTION_NVEC)})"
             )
         bg = self.background
-        for order in a.reshape(self.orders_per_step, len(ACTION_NVEC)):
+        for order in a.reshape(self.orders_per_step, N_FIELDS):
             self.session.advance(bg.clock + bg.delay_ns(order))
             if self.session.done:
                 break

@@ -19,7 +19,7 @@ Row ``i`` of the features is the market state right after message ``i``: the boo
   at least 10 s (60 s) older than ``i`` and ``mid`` is the level-1 mid carried forward through one-sided
   books; 0 when there is no such ``j`` or a mid is still undefined;
 * ``time_of_day``: ``(t - 09:30) / 6.5 h``;
-* ``log_gap_s``: ``log10(seconds since the previous message + 1 ms)`` (``log10(1 ms)`` for the first);
+* ``log_gap_s``: ``log10(seconds since the previous message + 1 us)`` (``-6`` for the first);
 * ``two_sided``: 1 when both sides have orders at level 1, else 0.
 """
 
@@ -47,7 +47,7 @@ _RETURN_HORIZONS_S = {"return_10s_bp": 10, "return_60s_bp": 60}
 _LONGEST_HORIZON_NS = max(_RETURN_HORIZONS_S.values()) * NS_PER_SECOND
 _OPEN_NS = 34_200 * NS_PER_SECOND  # 09:30
 _SESSION_NS = 6.5 * 3600 * NS_PER_SECOND  # 09:30-16:00
-_GAP_FLOOR_S = 1e-3
+_GAP_FLOOR_S = 1e-6  # so the same timestamp (-6) stands apart from a 1 ms gap (-3)
 
 #: The state before any message: all zeros (in particular ``two_sided = 0``). It is also the zero row that
 #: :func:`stack_history` pads with, so "no market yet" looks the same in both places.

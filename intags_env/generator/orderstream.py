@@ -1,89 +1,119 @@
-"""A market's message log as the generator's actions: the behaviour-cloning targets and their states.
+"""A market's message log as the generator's actions: the encoder of the order representation.
 
-The world-agent generator acts one order at a time (:mod:`intags_env.generator.spec`: type, side,
-level, size, delay). :func:`order_stream` turns a LOBSTER message log into that action sequence, each
-paired with the market state just before it, so a policy can be cloned from real or simulated data:
+The world-agent generator acts one order at a time (:mod:`intags_env.generator.spec`). :func:`order_stream`
+turns a LOBSTER message log into that action sequence, each action with its exact values (ticks, shares,
+queue index, nanoseconds: ``spec.EXACT_COLUMNS``) and the market state just before it. The decoder
+(:meth:`GeneratorBackground.act <intags_env.generator.background.GeneratorBackground.act>`) given the
+actions *and* their exact values, starting from the same book, writes the same log again, message for
+message and book for book (tested); given the actions alone it draws the exact values inside each bucket.
+The rules:
 
-* a new resting order (type 1) is a LIMIT on its own side (direction +1 -> BUY, -1 -> SELL), its level
-  the price's bucket in ticks behind the own side's touch *before* the message (book row ``i - 1``):
-  ``(best_bid - price) / tick`` for a buy, ``(price - best_ask) / tick`` for a sell, bucketed by
-  ``LEVEL_EDGES`` (inside the spread -> 0, at the touch -> 1, ...). With the own side empty before the
-  message (or no book before message 0) the level is 1, "at the touch";
+* a new resting order (type 1) is a LIMIT on its own side (direction +1 -> BUY, -1 -> SELL); its price
+  is encoded against the book *before* the message (book row ``i - 1``): ticks behind the own touch,
+  or, inside the spread, ticks from the nearer touch (``spec.limit_price_bucket``). An empty own side
+  is taken as one tick off the opposite touch, a book empty on both sides as the last two-sided mid
+  (``reference_tick`` before any);
 * a run of visible executions (type 4) with the same time and the same resting direction is ONE market
-  order of the summed size, on the aggressor's side (the opposite of the resting orders'), level 0
-  (ignored by the decoder). Skipped rows (see below) inside such a run do not break it: a market order
-  that hits a hidden order between two visible ones at the same nanosecond is still one order;
+  order of the summed size, on the aggressor's side (the opposite of the resting orders'), until a fill
+  of a resting order already filled in the run or at a better price than the last (that is the next
+  taker's). Skipped rows (see below) inside such a run do not break it;
 * a type-1 row right after such a run, at the same time and on the aggressor's side, is the unfilled rest
-  of a marketable limit order. It is emitted as its own LIMIT action (levelled as above, typically 0, as
-  it rests inside the old spread); its delay is 0 because it shares the run's time. It is flagged in
+  of a marketable limit order: its own LIMIT action with delay 0, flagged in
   :attr:`OrderStream.marketable_rest`;
-* a partial cancel or delete (types 2, 3) is a CANCEL on its side, levelled by the cancelled price as
-  above, its size bucket from the cancelled size (the decoder ignores it, the label is kept);
+* a delete (type 3) is a CANCEL of the whole order and a partial cancel (type 2) a CANCEL of that many
+  shares, on the order's side, at its ticks behind the own touch, naming the order by its queue index
+  among the orders resting at that price (front first). The queues are rebuilt from the log's order
+  ids; an order the log never saw arrive (it rested before the log's first message) counts as the
+  oldest at its price;
 * hidden executions, crosses and halts (types 5, 6, 7) are skipped and counted.
 
-The size bucket is ``bucket_of(size, SIZE_EDGES)``; the delay bucket is ``bucket_of(seconds since the
-previous action, DELAY_EDGES_S)``, the first action's delay measured from ``data.start_ns``.
+Delays are the time since the previous action (the first action's from ``start_ns``). Actions are
+emitted for messages at or after ``start_ns``; the queues and the state features use the whole log.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from intags_env.data.lobster import NS_PER_SECOND, LobsterData
+from intags_env.data.lobster import LobsterData
 from intags_env.generator.features import lobster_features, stack_history
 from intags_env.generator.spec import (
+    ACTION_NVEC,
     BUY,
     CANCEL,
-    DELAY_EDGES_S,
+    DELAY_FIELD,
     HISTORY,
-    LEVEL_EDGES,
     LIMIT,
+    LIMIT_PRICE_LO,
+    LIMIT_PRICE_REF,
     MARKET,
+    OPPOSITE,
     SELL,
+    SIDE_FIELD,
     SIZE_EDGES,
+    X_DELAY,
+    X_OFFSET,
+    X_QTY,
+    X_QUEUE,
+    F,
     bucket_of,
+    cancel_level_bucket,
+    delay_bucket,
+    limit_price_bucket,
+    queue_bucket,
+    virtual_touches,
 )
 
 __all__ = ["OrderStream", "action_stats", "grouped", "order_stream"]
 
-#: Column of each action field in :attr:`OrderStream.actions` (the order of ``spec.ACTION_NVEC``).
-TYPE, SIDE, LEVEL, SIZE, DELAY = range(5)
-#: The level of an order whose own side is empty before it: "at the touch".
-EMPTY_SIDE_LEVEL = 1
 _USED_TYPES = (1, 2, 3, 4)
 
 
 @dataclass(frozen=True, eq=False)
 class OrderStream:
-    """The generator's actions in a message log, with the market state before each.
+    """The generator's actions in a message log, with their exact values and the market state before each.
 
     Attributes:
         states: ``(A, F)`` float32, the features (``spec.FEATURE_NAMES``) just before each action: after
             the last message preceding the action's first message; all zeros (``DEFAULT_STATE``) for an
             action at message 0.
-        actions: ``(A, 5)`` int64 in spec's encoding: type, side, level, size bucket, delay bucket.
+        actions: ``(A, N_FIELDS)`` int64 in spec's encoding (the fields of other types are 0).
+        exact: ``(A, 4)`` int64, the exact values inside the buckets (``spec.EXACT_COLUMNS``).
         times: ``(A,)`` int64, ns after midnight of each action's first message.
         message_index: ``(A,)`` int64, the index of each action's first message in the log.
         marketable_rest: ``(A,)`` bool, True for the LIMIT that is the unfilled rest of a marketable
             limit order (right after its executions, same time).
         skipped: messages not turned into actions (types 5, 6, 7).
+        unknown_orders: cancels and executions of orders the log never saw arrive.
         message_states: ``(N, F)`` float32, the features after every message of the log (for
             :meth:`observations`).
     """
 
     states: np.ndarray
     actions: np.ndarray
+    exact: np.ndarray
     times: np.ndarray
     message_index: np.ndarray
     marketable_rest: np.ndarray
     skipped: int
+    unknown_orders: int
     message_states: np.ndarray = field(repr=False)
 
     def __len__(self) -> int:
         """Number of actions."""
         return len(self.actions)
+
+    @property
+    def types(self) -> np.ndarray:
+        return self.actions[:, 0]
+
+    @property
+    def sides(self) -> np.ndarray:
+        """BUY / SELL of each action (its type's side field)."""
+        return _per_type(self.actions, SIDE_FIELD)
 
     def observations(self, history: int = HISTORY) -> np.ndarray:
         """``(A, history * F)`` float32: the last ``history`` message-states before each action, oldest first.
@@ -95,127 +125,252 @@ class OrderStream:
         return stack_history(self.message_states, history, rows=self.message_index - 1)
 
 
-def order_stream(data: LobsterData) -> OrderStream:
-    """Turn ``data``'s message log into the generator's actions (see the module docstring for the rules)."""
-    messages = data.messages
-    n = len(messages)
-    types = messages["type"].astype(np.int64)
-    directions = messages["direction"].astype(np.int64)
-    times = messages["time"]
-    sizes = messages["size"]
-    prices = messages["price"]
+def _per_type(actions: np.ndarray, field_of: dict[int, int]) -> np.ndarray:
+    out = np.zeros(len(actions), np.int64)
+    for kind, col in field_of.items():
+        rows = actions[:, 0] == kind
+        out[rows] = actions[rows, col]
+    return out
 
-    used = np.isin(types, _USED_TYPES)
-    skipped = int(n - used.sum())
 
-    # execution runs: consecutive (skipping unused rows) type-4 rows with the same time and direction
-    rows = np.flatnonzero(used)  # indices of the used rows, in order
-    u_type, u_time, u_dir = types[rows], times[rows], directions[rows]
-    is_exec = u_type == 4
-    continues = np.zeros(len(rows), dtype=bool)  # this row extends the previous used row's run
-    continues[1:] = is_exec[1:] & is_exec[:-1] & (u_time[1:] == u_time[:-1]) & (u_dir[1:] == u_dir[:-1])
-    run_start = is_exec & ~continues
-    run_end = is_exec & ~np.append(continues[1:], False)
-    exec_cumsum = np.concatenate([[0], np.cumsum(np.where(is_exec, sizes[rows], 0))])
-    run_sizes = exec_cumsum[np.flatnonzero(run_end) + 1] - exec_cumsum[np.flatnonzero(run_start)]
+def order_stream(
+    data: LobsterData, start_ns: int | None = None, reference_tick: int | None = None
+) -> OrderStream:
+    """Encode ``data``'s message log as the generator's actions (see the module docstring for the rules).
 
-    rest = np.zeros(len(rows), dtype=bool)  # type 1 right after a run, same time, aggressor's direction
-    rest[1:] = (u_type[1:] == 1) & run_end[:-1] & (u_time[1:] == u_time[:-1]) & (u_dir[1:] == -u_dir[:-1])
+    Args:
+        data: the log (simulated or LOBSTER).
+        start_ns: the first time that becomes an action (default ``data.start_ns``); the first delay is
+            measured from it.
+        reference_tick: the price tick (LOBSTER price / tick size) a limit order into a book empty on both
+            sides is measured from, before any two-sided book (default: the first message's price).
+    """
+    m = data.messages
+    book = data.book
+    tick = data.tick_size
+    n = len(m)
+    start_ns = data.start_ns if start_ns is None else int(start_ns)
+    types = m["type"].astype(np.int64)
+    times = m["time"].astype(np.int64)
+    ids = m["order_id"].astype(np.int64)
+    sizes = m["size"].astype(np.int64)
+    ticks = m["price"].astype(np.int64) // tick
+    dirs = m["direction"].astype(np.int64)
+    ask_t = book[:, 0] // tick
+    bid_t = book[:, 2] // tick
+    ask_n = book[:, 1]
+    bid_n = book[:, 3]
+    if reference_tick is None:
+        reference_tick = int(ticks[0]) if n else 0
 
-    is_action = (u_type != 4) | run_start
-    index = rows[is_action]
-    a_type_raw = u_type[is_action]
-    a_dir = u_dir[is_action]
-    is_market = a_type_raw == 4
+    queues: dict[int, list[int]] = defaultdict(list)  # tick -> order ids, front first
+    remaining: dict[int, int] = {}
+    rows_action: list[tuple] = []  # (index, kind, side, bucket fields..., exact...)
+    skipped = unknown = 0
+    anchor = int(reference_tick)
+    last_action_time = start_ns
+    run_dir = 0  # resting direction of the execution run in progress (0: none)
+    run_time = -1
+    run_action = -1  # index in rows_action of the run's MARKET action
+    run_ids: set[int] = set()  # resting orders the run's taker filled
+    run_price = 0  # price of the run's last fill
+    after_run = False  # the previous used message ended a run (for the marketable rest)
 
-    action_type = np.where(is_market, MARKET, np.where(a_type_raw == 1, LIMIT, CANCEL))
-    aggressor_buys = is_market & (a_dir == -1)  # executions of resting sells are buyer-initiated
-    passive_buys = ~is_market & (a_dir == 1)
-    side = np.where(aggressor_buys | passive_buys, BUY, SELL)
+    def touches(i: int) -> tuple[int | None, int | None]:
+        if i < 0:
+            return None, None
+        return (int(bid_t[i]) if bid_n[i] > 0 else None), (int(ask_t[i]) if ask_n[i] > 0 else None)
 
-    a_size = sizes[index].copy()
-    a_size[is_market] = run_sizes
-    level = _levels(data, index, prices[index], a_dir)
-    level[is_market] = 0
+    for i in range(n):
+        ty = int(types[i])
+        if ty not in _USED_TYPES:
+            skipped += 1
+            continue
+        t = int(times[i])
+        d = int(dirs[i])
+        bid, ask = touches(i - 1)
+        if bid is not None and ask is not None:
+            anchor = (bid + ask) // 2
+        in_window = t >= start_ns
+        # one taker fills each resting order at most once, best price first: a repeated order id or a
+        # better price at the same time is the next taker's
+        continues_run = (
+            ty == 4
+            and run_dir == d
+            and run_time == t
+            and int(ids[i]) not in run_ids
+            and (ticks[i] - run_price) * d <= 0
+        )
+        is_rest = ty == 1 and after_run and run_time == t and d == -run_dir
+        if ty != 4 or not continues_run:
+            after_run = False
+        if ty == 4:
+            if not _remove(queues, remaining, ids[i], ticks[i], sizes[i]):
+                unknown += 1
+            if continues_run:
+                if run_action >= 0:
+                    rows_action[run_action][3] += int(sizes[i])
+            else:
+                run_dir, run_time = d, t
+                run_ids = set()
+                run_action = -1
+                if in_window:
+                    side = SELL if d == 1 else BUY  # a resting buy is hit by a seller
+                    rows_action.append([i, MARKET, side, int(sizes[i]), 0, 0, t - last_action_time, False])
+                    run_action = len(rows_action) - 1
+                    last_action_time = t
+            run_ids.add(int(ids[i]))
+            run_price = int(ticks[i])
+            after_run = True
+            continue
+        run_dir = 0
+        side = BUY if d == 1 else SELL
+        if ty == 1:
+            queues[int(ticks[i])].append(int(ids[i]))
+            remaining[int(ids[i])] = int(sizes[i])
+            if in_window:
+                behind, opposite = _limit_offsets(side, int(ticks[i]), bid, ask, anchor)
+                rows_action.append(
+                    [i, LIMIT, side, int(sizes[i]), behind, opposite, t - last_action_time, is_rest]
+                )
+                last_action_time = t
+            continue
+        # a cancel (2 partial, 3 delete)
+        q = queues.get(int(ticks[i]), [])
+        oid = int(ids[i])
+        if oid in remaining:
+            index, count = q.index(oid), len(q)
+        else:
+            unknown += 1
+            index, count = 0, len(q) + 1
+        amount = 0 if ty == 3 else int(sizes[i])
+        if ty == 3:
+            _remove(queues, remaining, ids[i], ticks[i], None)
+        else:
+            _remove(queues, remaining, ids[i], ticks[i], sizes[i])
+        if in_window:
+            own = bid if side == BUY else ask
+            behind = 0 if own is None else max((own - int(ticks[i])) * (1 if side == BUY else -1), 0)
+            rows_action.append([i, CANCEL, side, amount, behind, (index, count), t - last_action_time, False])
+            last_action_time = t
 
-    a_times = times[index].astype(np.int64)
-    delays_s = np.diff(a_times, prepend=data.start_ns) / NS_PER_SECOND
-    actions = np.stack(
-        [
-            action_type,
-            side,
-            level,
-            bucket_of(a_size, SIZE_EDGES),
-            bucket_of(np.maximum(delays_s, 0.0), DELAY_EDGES_S),
-        ],
-        axis=1,
-    ).astype(np.int64)
+    return _assemble(data, rows_action, skipped, unknown)
 
+
+def _limit_offsets(side: int, price: int, bid: int | None, ask: int | None, anchor: int) -> tuple[int, int]:
+    """(ticks behind the own touch, ticks inside from the opposite touch) of a limit order, against
+    ``spec.virtual_touches`` for empty sides."""
+    own, opp, _ = virtual_touches(side == BUY, bid, ask, anchor)
+    direction = 1 if side == BUY else -1
+    return direction * (own - price), direction * (opp - price)
+
+
+def _remove(queues: dict, remaining: dict, oid: int, price_tick: int, qty: int | None) -> bool:
+    """Take ``qty`` shares (None: all) off order ``oid``; False if the log never saw it arrive."""
+    oid = int(oid)
+    if oid not in remaining:
+        return False
+    left = 0 if qty is None else remaining[oid] - int(qty)
+    if left > 0:
+        remaining[oid] = left
+    else:
+        del remaining[oid]
+        queues[int(price_tick)].remove(oid)
+    return True
+
+
+def _assemble(data: LobsterData, rows: list, skipped: int, unknown: int) -> OrderStream:
+    a = len(rows)
+    actions = np.zeros((a, len(ACTION_NVEC)), np.int64)
+    exact = np.zeros((a, 4), np.int64)
+    index = np.array([r[0] for r in rows], np.int64)
+    kinds = np.array([r[1] for r in rows], np.int64)
+    sides = np.array([r[2] for r in rows], np.int64)
+    qty = np.array([r[3] for r in rows], np.int64)
+    delays = np.array([r[6] for r in rows], np.int64)
+    rest = np.array([r[7] for r in rows], bool)
+    actions[:, 0] = kinds
+    exact[:, X_QTY] = qty
+    exact[:, X_DELAY] = delays
+    for kind in (LIMIT, MARKET, CANCEL):
+        sel = kinds == kind
+        actions[sel, SIDE_FIELD[kind]] = sides[sel]
+        actions[sel, DELAY_FIELD[kind]] = delay_bucket(delays[sel])
+    lim = np.flatnonzero(kinds == LIMIT)
+    if len(lim):
+        behind = np.array([rows[k][4] for k in lim], np.int64)
+        opposite = np.array([rows[k][5] for k in lim], np.int64)
+        bucket = limit_price_bucket(behind, opposite)
+        actions[lim, F["limit_price"]] = bucket
+        actions[lim, F["limit_size"]] = bucket_of(qty[lim], SIZE_EDGES)
+        exact[lim, X_OFFSET] = np.where(LIMIT_PRICE_REF[bucket] == OPPOSITE, opposite, behind)
+    mkt = kinds == MARKET
+    actions[mkt, F["market_size"]] = bucket_of(qty[mkt], SIZE_EDGES)
+    can = np.flatnonzero(kinds == CANCEL)
+    if len(can):
+        behind = np.array([rows[k][4] for k in can], np.int64)
+        q_index = np.array([rows[k][5][0] for k in can], np.int64)
+        q_count = np.array([rows[k][5][1] for k in can], np.int64)
+        actions[can, F["cancel_level"]] = cancel_level_bucket(behind)
+        actions[can, F["cancel_queue"]] = queue_bucket(q_index, q_count)
+        amount = qty[can]
+        actions[can, F["cancel_amount"]] = np.where(amount > 0, 1 + bucket_of(amount, SIZE_EDGES), 0)
+        exact[can, X_OFFSET] = behind
+        exact[can, X_QUEUE] = q_index
     message_states = lobster_features(data)
     states = stack_history(message_states, 1, rows=index - 1)  # zeros (DEFAULT_STATE) before message 0
     return OrderStream(
         states=states,
         actions=actions,
-        times=a_times,
-        message_index=index.astype(np.int64),
-        marketable_rest=rest[is_action],
+        exact=exact,
+        times=data.messages["time"][index].astype(np.int64),
+        message_index=index,
+        marketable_rest=rest,
         skipped=skipped,
+        unknown_orders=unknown,
         message_states=message_states,
     )
-
-
-def _levels(data: LobsterData, index: np.ndarray, prices: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """Level bucket of each order at ``prices`` relative to its own side's touch in the book before it."""
-    book = data.book
-    before = index - 1
-    has_book = before >= 0
-    row = np.maximum(before, 0)
-    buy = directions == 1
-    touch_price = np.where(buy, book[row, 2], book[row, 0])
-    touch_size = np.where(buy, book[row, 3], book[row, 1])
-    own_side = has_book & (touch_size > 0)
-    ticks_behind = np.where(buy, touch_price - prices, prices - touch_price) / data.tick_size
-    level = bucket_of(np.where(own_side, ticks_behind, 0.0), LEVEL_EDGES)
-    return np.where(own_side, level, EMPTY_SIDE_LEVEL).astype(np.int64)
 
 
 def action_stats(stream: OrderStream) -> dict[str, float]:
     """Summary shares and means of a stream's actions, for reports.
 
     Keys: ``n_actions``, ``skipped``; ``limit_share``, ``market_share``, ``cancel_share`` (of all
-    actions); ``buy_share`` (of all actions); ``marketable_rest_share`` (of the limits); ``mean_size``
-    (shares, over limits and markets, each bucket at its mean ``(lo + hi - 1) / 2``); ``mean_level``
-    (over limits and cancels); ``mean_delay_s`` (each delay bucket at its midpoint). Shares and means
-    of an empty stream are NaN.
+    actions); ``buy_share`` (of all actions); ``marketable_rest_share`` (of the limits);
+    ``partial_cancel_share`` (of the cancels); ``mean_size`` (exact shares, over limits and markets);
+    ``inside_share`` (limits inside the spread); ``same_time_share`` (actions with delay 0);
+    ``mean_delay_s``. Shares and means of an empty stream are NaN.
     """
     actions = stream.actions
-    n = len(actions)
+    kind = actions[:, 0]
 
     def mean(values: np.ndarray) -> float:
         return float(np.mean(values)) if len(values) else float("nan")
 
-    kind = actions[:, TYPE]
-    sized = kind != CANCEL
-    levelled = kind != MARKET
-    size_mid = (SIZE_EDGES[:-1] + SIZE_EDGES[1:] - 1) / 2.0
-    delay_mid = (DELAY_EDGES_S[:-1] + DELAY_EDGES_S[1:]) / 2.0
+    limits = kind == LIMIT
+    cancels = kind == CANCEL
+    buckets = actions[limits, F["limit_price"]]
+    inside = (LIMIT_PRICE_REF[buckets] == OPPOSITE) | (LIMIT_PRICE_LO[buckets] < 0)
     return {
-        "n_actions": float(n),
+        "n_actions": float(len(actions)),
         "skipped": float(stream.skipped),
-        "limit_share": mean(kind == LIMIT),
+        "limit_share": mean(limits),
         "market_share": mean(kind == MARKET),
-        "cancel_share": mean(kind == CANCEL),
-        "buy_share": mean(actions[:, SIDE] == BUY),
-        "marketable_rest_share": mean(stream.marketable_rest[kind == LIMIT]),
-        "mean_size": mean(size_mid[actions[sized, SIZE]]),
-        "mean_level": mean(actions[levelled, LEVEL]),
-        "mean_delay_s": mean(delay_mid[actions[:, DELAY]]),
+        "cancel_share": mean(cancels),
+        "buy_share": mean(stream.sides == BUY),
+        "marketable_rest_share": mean(stream.marketable_rest[limits]),
+        "partial_cancel_share": mean(actions[cancels, F["cancel_amount"]] > 0),
+        "mean_size": mean(stream.exact[~cancels, X_QTY]),
+        "inside_share": mean(inside),
+        "same_time_share": mean(stream.exact[:, X_DELAY] == 0),
+        "mean_delay_s": mean(stream.exact[:, X_DELAY] / 1e9),
     }
 
 
 def grouped(observations: np.ndarray, actions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Behaviour-cloning pairs for a generator that emits ``k`` orders per step: the observation before
-    action ``i`` with actions ``i .. i + k - 1`` side by side (``(A - k + 1, 5 k)``), every start ``i``."""
+    action ``i`` with actions ``i .. i + k - 1`` side by side (``(A - k + 1, N_FIELDS k)``), every
+    start ``i``."""
     if k < 1:
         raise ValueError(f"k must be positive, got {k}")
     n = len(actions) - k + 1

@@ -1,10 +1,13 @@
 """The generator as a Stable-Baselines3 policy, its behaviour cloning, and its use as a background.
 
 The policy is SB3's ``ActorCriticPolicy`` (PPO / A2C) with ``OrderHistoryExtractor`` over the state
-history. SB3 turns a ``MultiDiscrete`` action space into one categorical head per order field (type,
-side, level, size, delay) on top of the shared features, so the five fields are sampled independently
-given the state (a documented simplification of a fully autoregressive order model). Models are saved
-and loaded with SB3's own ``save``/``load``.
+history. SB3 turns the ``MultiDiscrete`` action into one categorical head per field on top of the
+shared features. The action is factorised by type (:mod:`.spec`): the type head picks the order type and
+each type has heads of its own for side, price, size, delay, ... so, given the state, a cancel's level
+follows the cancels' distribution and a market order's delay the market orders'. Behaviour cloning
+maximises the likelihood of the type and of the fields of that type only (``spec.FIELD_MASK``); the
+sampler draws the type, then that type's fields (the others are 0, ignored by the decoder). Models are
+saved and loaded with SB3's own ``save``/``load``.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from tqdm.auto import tqdm
 
-from .spec import FEATURE_NAMES
+from .spec import FEATURE_NAMES, FIELD_MASK, N_FIELDS
 
 __all__ = [
     "OrderHistoryExtractor",
+    "masked_log_likelihood",
     "SB3OrderPolicy",
     "behaviour_cloning",
     "generator_policy_kwargs",
@@ -87,14 +91,31 @@ class SB3OrderPolicy:
         return out
 
     def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One action: the fields of one order, or of several for a several-orders-per-step policy."""
+        """One action: the fields of one order (its type first, then that type's fields; the other
+        types' fields 0), or of several for a several-orders-per-step policy."""
         probabilities = self.probabilities(observation)
         u = rng.random(len(probabilities))
-        out = np.empty(len(probabilities), np.int64)
-        for i, p in enumerate(probabilities):
-            c = np.cumsum(p)
-            out[i] = min(int(np.searchsorted(c, u[i] * c[-1], side="right")), len(p) - 1)
+        out = np.zeros(len(probabilities), np.int64)
+        for start in range(0, len(probabilities), N_FIELDS):
+            out[start] = _draw(probabilities[start], u[start])
+            for i in np.flatnonzero(FIELD_MASK[out[start]])[1:]:
+                out[start + i] = _draw(probabilities[start + i], u[start + i])
         return out
+
+
+def _draw(p: np.ndarray, u: float) -> int:
+    c = np.cumsum(p)
+    return min(int(np.searchsorted(c, u * c[-1], side="right")), len(p) - 1)
+
+
+def masked_log_likelihood(policy: Any, observations: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """``(B,)`` log-likelihood of each action under ``policy``, summed over the fields its orders use
+    (``spec.FIELD_MASK`` of each order's type; several orders per action when the action is tiled)."""
+    distribution = policy.get_distribution(observations).distribution
+    per_field = torch.stack([d.log_prob(actions[:, i]) for i, d in enumerate(distribution)], dim=1)
+    orders = actions.reshape(len(actions), -1, N_FIELDS)
+    mask = torch.as_tensor(FIELD_MASK)[orders[:, :, 0]].reshape(len(actions), -1)
+    return (per_field * mask).sum(dim=1)
 
 
 def load_generator(path: str | Path, **kwargs: Any) -> PPO:
@@ -116,8 +137,9 @@ def behaviour_cloning(
 ) -> list[float]:
     """Maximum-likelihood pretraining of the policy's order heads on (state history, order) pairs.
 
-    Minimises the negative log-likelihood of the observed orders under the policy (all five fields);
-    the value head is left to the RL phase. Returns the mean loss of each epoch.
+    Minimises the negative log-likelihood of the observed orders under the policy: the type and the
+    fields of that type (``spec.FIELD_MASK``; the other types' heads are not trained by an order that
+    does not use them). The value head is left to the RL phase. Returns the mean loss of each epoch.
     """
     if len(observations) != len(actions) or len(actions) == 0:
         raise ValueError(
@@ -135,8 +157,7 @@ def behaviour_cloning(
         total, n = 0.0, 0
         for start in range(0, len(obs), batch_size):
             idx = order[start : start + batch_size]
-            _, log_prob, _ = policy.evaluate_actions(obs[idx], act[idx])
-            loss = -log_prob.mean()
+            loss = -masked_log_likelihood(policy, obs[idx], act[idx]).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
