@@ -16,6 +16,7 @@ from intags_env.generator.env import WORST_REWARD, WorldAgentEnv
 from intags_env.generator.spec import (
     ACTION_NVEC,
     CANCEL,
+    CANCEL_LEVEL_LO,
     DELAY_EDGES_NS,
     FIELD_MASK,
     LIMIT,
@@ -148,6 +149,20 @@ def test_orders_land_where_the_action_says() -> None:
     assert rec["price"][0] // 100 == ask + bg.config.min_price
     with pytest.raises(ValueError, match="invalid order action"):
         bg.act(np.array([LIMIT, 0, 0]))
+
+
+def test_a_cancel_whose_level_bucket_holds_no_own_order_does_nothing() -> None:
+    bg = GeneratorBackground(None, **WINDOW, n_external=0, initial_book="empty")
+    bg.reset(0)
+    bg.act(_order(LIMIT, limit_side=0, limit_price=AT_TOUCH, limit_size=SIZE_100))
+    bg.act(_order(LIMIT, limit_side=1, limit_price=AT_TOUCH, limit_size=SIZE_100))
+    n, noop = bg.world.n_records, bg.n_noop_cancels
+    far = int(np.flatnonzero(CANCEL_LEVEL_LO == 5)[0])  # 5 ticks behind the touch: nothing rests there
+    bg.act(_order(CANCEL, cancel_side=0, cancel_level=far))
+    assert bg.world.n_records == n and bg.n_noop_cancels == noop + 1
+    bg.act(_order(CANCEL, cancel_side=0, cancel_level=0))  # at the touch: the bid goes
+    rec = bg.world.records_since(n)
+    assert len(rec) == 1 and rec["type"][0] == 3 and rec["direction"][0] == 1
 
 
 def test_a_policy_background_runs_under_a_trading_env_and_is_deterministic() -> None:

@@ -10,10 +10,13 @@ action back into an exchange message against the live book, with the same conven
   inside price in a one-tick spread) lands at the nearest price it can: both counted in ``clipped``;
 * a cancel names one of the generator's own orders: the price level (ticks behind the own touch) and the
   queue position among the own orders there. A bucketed level picks uniformly among the levels of that
-  bucket holding own orders, or the nearest such level when the bucket holds none; with no own order on
-  that side the cancel does nothing (``noop_cancels``). Exact values that name no own order fall back to
-  the buckets (``inexact_cancels``). A partial cancel of at least the order's size cancels it whole
-  (``partial_as_full``);
+  bucket holding own orders; when the bucket holds none (or the side none at all) the cancel does nothing
+  (``noop_cancels``), as an exchange ignores a cancel of an order already gone. (Falling back to the
+  nearest own level instead cancels orders the stream never meant to: replaying a real stream open loop,
+  the order a cancel meant has often just been filled, and the fallback then strips the touch, widening
+  the spread in a cascade — spread KS 0.16 against 0.02 over 40 sessions, measured.) Exact values that
+  name no own order fall back to the buckets (``inexact_cancels``). A partial cancel of at least the
+  order's size cancels it whole (``partial_as_full``);
 * sizes are drawn uniformly in their bucket, delays log-uniformly (bucket 0 is exactly 0).
 
 Nothing here crosses the book or touches another participant's orders.
@@ -233,7 +236,7 @@ class OrderDecoder:
         exact: np.ndarray | None,
         rng: np.random.Generator,
     ) -> DecodedOrder | None:
-        """The CANCEL (or REDUCE) of one own order of ``side``, or None when there is none on that side."""
+        """The CANCEL (or REDUCE) of one own order of ``side``, or None when it names none."""
         sc, lv, bk, od = book.scalars, book.levels, book.blocks, book.orders
         n = own_levels(sc, lv, od, bk, side, self.owner_lo, self.owner_hi, self._behind, self._count)
         if n == 0:
@@ -250,6 +253,9 @@ class OrderDecoder:
                 self.inexact_cancels += 1
         if chosen < 0:
             chosen = self._pick_level(behind, level_bucket, rng)
+            if chosen < 0:
+                self.noop_cancels += 1
+                return None
             index = _queue_index(queue_bucket, int(count[chosen]), rng)
         level = touch - int(behind[chosen]) if side > 0 else touch + int(behind[chosen])
         own_order_at(lv, od, level, self.owner_lo, self.owner_hi, index, self._order)
@@ -267,12 +273,12 @@ class OrderDecoder:
 
     @staticmethod
     def _pick_level(behind: np.ndarray, bucket: int, rng: np.random.Generator) -> int:
+        """A uniformly drawn index into ``behind`` (own levels) inside the level bucket, -1 if none."""
         lo, hi = CANCEL_LEVEL_LO[bucket], CANCEL_LEVEL_HI[bucket]
         inside = np.flatnonzero((behind >= lo) & (behind <= hi))
         if len(inside):
             return int(inside[rng.integers(len(inside))])
-        distance = np.where(behind < lo, lo - behind, behind - hi)
-        return int(np.argmin(distance))  # ties: the level nearer the touch (listed first)
+        return -1
 
 
 def _queue_index(bucket: int, count: int, rng: np.random.Generator) -> int:
