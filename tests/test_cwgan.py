@@ -26,7 +26,8 @@ from intags_agents.cwgan.networks import (
     split_fields,
     straight_through_one_hot,
 )
-from intags_agents.cwgan.training import _Trainer
+from intags_agents.cwgan.session import closed_loop
+from intags_agents.cwgan.training import _score, _Trainer
 
 import intags_env  # noqa: F401  (registers the ids)
 from intags_env.envs.background import make_background
@@ -415,3 +416,28 @@ def test_cli_trains_and_reports(tmp_path, capsys, monkeypatch) -> None:
     missing = parser.parse_args(["train-cwgan", "--lobster", str(tmp_path / "none.zip")])
     with pytest.raises(FileNotFoundError, match="no LOBSTER file"):
         missing.func(missing)
+
+
+class _BurstAgent:
+    """A stand-in world agent that cancels at the same timestamp forever (a runaway)."""
+
+    def background(self, n_external: int = 0) -> GeneratorBackground:
+        return GeneratorBackground(self, **WINDOW, n_external=n_external)
+
+    def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        action = np.zeros(len(ACTION_NVEC), np.int64)
+        action[0] = CANCEL  # cancel_delay 0: the same timestamp
+        return action
+
+
+def test_a_runaway_closed_loop_is_truncated_and_named_not_raised() -> None:
+    run = closed_loop(_BurstAgent(), seed=0)
+    assert run.truncated and "runaway generator" in run.breakdown
+    assert len(run.actions) > 1000 and (run.actions[:, 0] == CANCEL).all()
+
+
+def test_selection_prefers_a_model_that_runs_away_less() -> None:
+    steady = {"mean": 0.1, "closed_loop_mean": 0.30, "closed_loop_truncated": 0.0}
+    runaway = {"mean": 0.1, "closed_loop_mean": 0.05, "closed_loop_truncated": 1 / 6}
+    assert _score(steady) < _score(runaway)
+    assert _score({"mean": 0.2}) == 0.2

@@ -14,7 +14,7 @@ from intags_env.data.lobster import LobsterData
 from intags_env.generator.spec import N_FIELDS
 from intags_env.metrics import facts_report, stylized_facts
 from intags_env.seeds import TRAIN_FACTS
-from intags_env.world import resolve_config
+from intags_env.world import WorldError, resolve_config
 from intags_env.world.simulate import simulate
 
 from .agent import CWGANWorldAgent
@@ -54,7 +54,8 @@ def generated_session(agent: CWGANWorldAgent, seed: int = TRAIN_FACTS) -> Genera
 class ClosedLoop:
     observations: np.ndarray  # (n, 44): what the agent saw before each of its orders
     actions: np.ndarray  # (n, N_FIELDS): the orders it placed (spec encoding, other types' fields 0)
-    truncated: bool  # the session was cut at max_orders
+    truncated: bool  # the session was cut at max_orders or broke down (see ``breakdown``)
+    breakdown: str = ""  # the WorldError that stopped a runaway session (a burst, the live-order capacity)
 
     @property
     def two_sided_share(self) -> float:
@@ -70,8 +71,9 @@ class _EnoughOrders(Exception):
 def closed_loop(agent: CWGANWorldAgent, seed: int, max_orders: int = 4_000) -> ClosedLoop:
     """The agent's orders in its own market (its background over its window): the states it saw and the
     orders it chose, where held-out-state evaluation cannot see compounding errors. A session is cut
-    (``truncated``) after ``max_orders`` orders (a real 10-minute window has ~1,000), which also keeps a
-    runaway generator below the background's capacity of live orders."""
+    (``truncated``) after ``max_orders`` orders (a real 10-minute window has ~1,000), or when the
+    generator runs away into the background's guards (a burst of orders at one timestamp, its capacity of
+    live orders: ``breakdown`` names it); the orders up to there are kept."""
     observations: list[np.ndarray] = []
     actions: list[np.ndarray] = []
 
@@ -86,16 +88,20 @@ def closed_loop(agent: CWGANWorldAgent, seed: int, max_orders: int = 4_000) -> C
     background = agent.background(n_external=0)
     background.policy = recording
     background.reset(seed)
+    breakdown = ""
     try:
         background.run_until(background.config.end_ns)
         truncated = False
     except _EnoughOrders:
         truncated = True
+    except WorldError as error:
+        truncated, breakdown = True, str(error)
     n = len(actions)
     return ClosedLoop(
         np.array(observations, np.float32).reshape(n, -1),
         np.array(actions, np.int64).reshape(n, N_FIELDS),
         truncated,
+        breakdown,
     )
 
 
