@@ -314,7 +314,7 @@ def test_a_saved_model_is_the_background_of_an_environment(tmp_path) -> None:
 
     first, again, other = episode(1), episode(1), episode(2)
     assert first == again and first != other
-    assert first[1] > 10  # the generator placed orders
+    assert first[1] >= 1 and other[1] >= 1  # the generator placed orders (an untrained one: few)
 
 
 def test_generator_evaluation_loads_a_cwgan_model(tmp_path) -> None:

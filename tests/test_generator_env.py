@@ -25,6 +25,7 @@ from intags_env.generator.spec import (
     MARKET,
     OPPOSITE,
     SIZE_EDGES,
+    SWEEP_TOUCH,
     F,
     bucket_of,
 )
@@ -250,3 +251,27 @@ def test_generated_lobster_leaves_out_the_copied_book() -> None:
     assert len(own.messages) == len(full.messages) - copied >= 5
     assert np.array_equal(own.messages, full.messages[copied:])
     assert own.start_ns == full.start_ns and (full.messages["time"][:copied] == full.start_ns).all()
+
+
+def test_a_market_order_takes_its_share_of_the_opposite_touch() -> None:
+    bg = GeneratorBackground(None, **WINDOW, n_external=0, initial_book="empty")
+    bg.reset(0)
+
+    def take(size: int) -> int:
+        """Place a 100-share ask at the touch, buy ``size`` at market; the shares bought."""
+        n = bg.world.n_records
+        bg.act(_order(LIMIT, limit_side=1, limit_price=AT_TOUCH, limit_size=SIZE_100))
+        bg.act(_order(MARKET, market_side=0, market_size=size))
+        rec = bg.world.records_since(n)
+        return int(rec["size"][rec["type"] == 4].sum())
+
+    bg.act(_order(LIMIT, limit_side=0, limit_price=AT_TOUCH, limit_size=SIZE_100))  # a bid to lean on
+    assert take(SWEEP_TOUCH) == 100  # the whole (only) ask order
+    for tenth in (0, 4, 9):
+        bought = take(tenth)
+        assert 10 * tenth < bought <= 10 * (tenth + 1) and bought < 100
+        bg.act(_order(CANCEL, cancel_side=1, cancel_level=0))  # clear the rest for the next take
+    noop = bg.decoder.noop_markets
+    n = bg.world.n_records
+    bg.act(_order(MARKET, market_side=0, market_size=SWEEP_TOUCH))  # no asks: nothing to take
+    assert bg.world.n_records == n and bg.decoder.noop_markets == noop + 1

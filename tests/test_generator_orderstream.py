@@ -29,11 +29,13 @@ from intags_env.generator.spec import (
     N_FIELDS,
     SELL,
     SIZE_EDGES,
+    SWEEP_TOUCH,
     F,
     bucket_of,
     cancel_level_bucket,
     delay_bucket,
     limit_price_bucket,
+    market_size_bucket,
     queue_bucket,
 )
 from intags_env.world import resolve_config
@@ -87,8 +89,8 @@ def limit(side: int, price: int, qty: int, delay: int) -> tuple[list[int], tuple
     return order(LIMIT, side, **fields), (qty, delay)
 
 
-def market(side: int, qty: int, delay: int) -> tuple[list[int], tuple]:
-    size = int(bucket_of(qty, SIZE_EDGES))
+def market(side: int, qty: int, size: int, delay: int) -> tuple[list[int], tuple]:
+    """A market order of ``qty`` shares whose ``market_size`` (relative to the opposite touch) is ``size``."""
     return order(MARKET, side, market_size=size, market_delay=int(delay_bucket(delay))), (qty, delay)
 
 
@@ -107,12 +109,12 @@ EXPECTED = [
     (limit(SELL, 8, 100, 80_000_000), (3, 0)),  # 4 3 behind
     (limit(SELL, 24, 20, 0), (1, 0)),  # 5 "1 inside from the opposite touch"
     (cancel(SELL, 6, 0, 40, 9 * S // 10), (6, 0)),  # 6 6 behind, the newest (only) order, 40 shares
-    (market(BUY, 80, S), (0, 0)),  # 7..9 one taker
+    (market(BUY, 80, SWEEP_TOUCH + 1 + 9, S), (0, 0)),  # 7..9 one taker: the 20-share touch + 60 (60-79)
     (limit(BUY, 5, 30, S), (0, 0)),  # 10
     (cancel(BUY, 0, 1, 0, S // 2), (0, 1)),  # 11 2nd newest = queue index 1 of 3
-    (market(SELL, 15, S // 2), (0, 0)),  # 12, 13
+    (market(SELL, 15, 3, S // 2), (0, 0)),  # 12, 13: 15 of the touch's 40 shares, in (30%, 40%]
     (cancel(BUY, 1, 0, 0, 0), (1, 0)),  # 14
-    (market(BUY, 50, S), (0, 0)),  # 15
+    (market(BUY, 50, SWEEP_TOUCH, S), (0, 0)),  # 15: exactly order 5's 50 shares, the whole touch
     (limit(BUY, 3, 30, 0), (-7, 0)),  # 16 7 above the bid, no asks: bucket "4-7 inside"
     (limit(SELL, 16, 100, S), (11, 0)),  # 18 11 behind the virtual ask: bucket 11-15
 ]
@@ -417,3 +419,12 @@ def test_grouped_pairs_each_observation_with_the_next_k_actions() -> None:
     assert len(o) == 0 and a.shape == (0, 7 * N_FIELDS)
     with pytest.raises(ValueError, match="positive"):
         grouped(obs, actions, 0)
+
+
+def test_market_size_is_relative_to_the_opposite_touch() -> None:
+    qty = np.array([1, 10, 11, 99, 100, 101, 160])
+    expected = [0, 0, 1, 9, SWEEP_TOUCH, SWEEP_TOUCH + 1 + int(bucket_of(1, SIZE_EDGES)), SWEEP_TOUCH + 10]
+    np.testing.assert_array_equal(market_size_bucket(qty, np.full(7, 100)), expected)
+    assert (market_size_bucket(np.arange(1, 500), np.full(499, 37)) < ACTION_NVEC[F["market_size"]]).all()
+    with pytest.raises(ValueError, match="non-empty opposite touch"):
+        market_size_bucket(np.array([5]), np.array([0]))

@@ -210,3 +210,11 @@ def test_clone_generator_writes_a_cloned_background_without_a_real_feedback_set(
     background.reset(1)
     background.run_until(background.config.end_ns)
     assert background.n_orders > 0
+
+
+def test_a_model_of_another_action_space_is_named_not_loaded(tmp_path) -> None:
+    from stable_baselines3 import PPO
+
+    PPO("MlpPolicy", "CartPole-v1", n_steps=64, device="cpu").save(tmp_path / "other.zip")
+    with pytest.raises(ValueError, match="another order representation"):
+        load_generator(tmp_path / "other.zip")

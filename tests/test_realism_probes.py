@@ -31,13 +31,13 @@ TOY_WINDOW = {"start": "09:35", "end": "09:37"}
 
 
 def _toy_policy(p_buy: float):
-    """A scripted generator: 30% market orders (150-199 shares; buys with probability ``p_buy``), else a
-    100-share limit order on a random side, one tick inside, at or one tick behind the touch, every
-    0.1-0.3 s."""
+    """A scripted generator: 30% market orders (90-99% of the opposite touch; buys with probability
+    ``p_buy``), else a 100-share limit order on a random side, one tick inside, at or one tick behind the
+    touch, every 0.1-0.3 s."""
     at_touch = int(np.flatnonzero((spec.LIMIT_PRICE_REF == spec.OWN) & (spec.LIMIT_PRICE_LO == 0))[0])
-    size_100, size_150, delay = (
+    size_100, most_of_the_touch, delay = (
         int(spec.bucket_of(100, spec.SIZE_EDGES)),
-        int(spec.bucket_of(150, spec.SIZE_EDGES)),
+        spec.SWEEP_TOUCH - 1,  # market_size: the last tenth below the whole touch
         int(spec.delay_bucket(100_000_000)),
     )
 
@@ -46,7 +46,7 @@ def _toy_policy(p_buy: float):
         if rng.random() < 0.3:
             a[0] = spec.MARKET
             a[spec.F["market_side"]] = 0 if rng.random() < p_buy else 1
-            a[spec.F["market_size"]], a[spec.F["market_delay"]] = size_150, delay
+            a[spec.F["market_size"]], a[spec.F["market_delay"]] = most_of_the_touch, delay
             return a
         a[0] = spec.LIMIT
         a[spec.F["limit_side"]] = int(rng.integers(0, 2))

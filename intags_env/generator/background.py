@@ -41,7 +41,6 @@ from .spec import (
     FEATURE_NAMES,
     FIELDS_OF_TYPE,
     HISTORY,
-    LIMIT,
     MARKET,
     N_FIELDS,
     SIDE_FIELD,
@@ -302,11 +301,12 @@ class GeneratorBackground:
             if order is not None:
                 self._send(order.kind, side, 0, order.qty, order.owner, order_id=order.order_id)
             return
-        size_field = F["limit_size"] if kind == LIMIT else F["market_size"]
-        qty = int(exact[X_QTY]) if exact is not None else draw_qty(self.rng, int(action[size_field]))
         if kind == MARKET:
-            self._send(MsgKind.MARKET, side, 0, qty, self._owner_for_new())
+            qty = self.decoder.market_qty(book, side, int(action[F["market_size"]]), exact, self.rng)
+            if qty > 0:
+                self._send(MsgKind.MARKET, side, 0, qty, self._owner_for_new())
             return
+        qty = int(exact[X_QTY]) if exact is not None else draw_qty(self.rng, int(action[F["limit_size"]]))
         self._update_anchor()
         offset = None if exact is None else int(exact[X_OFFSET])
         price = self.decoder.limit_price(

@@ -17,7 +17,10 @@ action back into an exchange message against the live book, with the same conven
   the spread in a cascade — spread KS 0.16 against 0.02 over 40 sessions, measured.) Exact values that
   name no own order fall back to the buckets (``inexact_cancels``). A partial cancel of at least the
   order's size cancels it whole (``partial_as_full``);
-* sizes are drawn uniformly in their bucket, delays log-uniformly (bucket 0 is exactly 0).
+* a market order takes its bucket's share of the shares resting at the opposite touch (drawn uniformly
+  in the tenth; a partial take is at least one share and never the whole touch), exactly the touch, or
+  the touch and a drawn number more; into an empty opposite side nothing is sent (``noop_markets``);
+* other sizes are drawn uniformly in their bucket, delays log-uniformly (bucket 0 is exactly 0).
 
 Nothing here crosses the book or touches another participant's orders.
 """
@@ -33,6 +36,7 @@ from ..exchange.book import (
     BEST_ASK,
     BEST_BID,
     L_HEAD,
+    L_QTY,
     N_ASK_ORDERS,
     N_BID_ORDERS,
     N_LEVELS,
@@ -51,8 +55,10 @@ from .spec import (
     LIMIT_PRICE_HI,
     LIMIT_PRICE_LO,
     LIMIT_PRICE_REF,
+    N_TOUCH_FRACTIONS,
     OPPOSITE,
     SIZE_EDGES,
+    SWEEP_TOUCH,
     X_OFFSET,
     X_QTY,
     X_QUEUE,
@@ -185,6 +191,7 @@ class OrderDecoder:
         self.noop_cancels = 0
         self.inexact_cancels = 0
         self.partial_as_full = 0
+        self.noop_markets = 0
 
     # --- limit orders -----------------------------------------------------------------------------
 
@@ -223,6 +230,29 @@ class OrderDecoder:
         if not 0 <= price < self.n_levels:
             price, self.clipped = min(max(price, 0), self.n_levels - 1), self.clipped + 1
         return int(price)
+
+    # --- market orders ----------------------------------------------------------------------------
+
+    def market_qty(
+        self, book: BookState, side: int, bucket: int, exact: np.ndarray | None, rng: np.random.Generator
+    ) -> int:
+        """The shares of a market order of ``side`` (+1 buy) in ``market_size`` ``bucket`` (exact when
+        given), against the shares resting at the opposite touch: 0 (nothing to send, counted in
+        ``noop_markets``) when that side is empty."""
+        if exact is not None:
+            return int(exact[X_QTY])
+        sc = book.scalars
+        if sc[N_ASK_ORDERS if side > 0 else N_BID_ORDERS] == 0:
+            self.noop_markets += 1
+            return 0
+        touch = int(book.levels[sc[BEST_ASK] if side > 0 else sc[BEST_BID], L_QTY])
+        if bucket == SWEEP_TOUCH:
+            return touch
+        if bucket > SWEEP_TOUCH:
+            return touch + draw_qty(rng, bucket - SWEEP_TOUCH - 1)
+        lo, hi = bucket / N_TOUCH_FRACTIONS, (bucket + 1) / N_TOUCH_FRACTIONS
+        qty = int(np.ceil(rng.uniform(lo, hi) * touch))
+        return min(max(qty, 1), max(touch - 1, 1))  # a partial take: at least one share, not the whole
 
     # --- cancels ----------------------------------------------------------------------------------
 

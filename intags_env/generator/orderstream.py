@@ -16,7 +16,9 @@ The rules:
 * a run of visible executions (type 4) with the same time and the same resting direction is ONE market
   order of the summed size, on the aggressor's side (the opposite of the resting orders'), until a fill
   of a resting order already filled in the run or at a better price than the last (that is the next
-  taker's). Skipped rows (see below) inside such a run do not break it;
+  taker's). Skipped rows (see below) inside such a run do not break it. Its size is measured against
+  the shares at the opposite touch before it (``spec.market_size_bucket``; a run at the log's first
+  message, with no book before it, counts as taking exactly the touch);
 * a type-1 row right after such a run, at the same time and on the aggressor's side, is the unfilled rest
   of a marketable limit order: its own LIMIT action with delay 0, flagged in
   :attr:`OrderStream.marketable_rest`;
@@ -63,6 +65,7 @@ from intags_env.generator.spec import (
     cancel_level_bucket,
     delay_bucket,
     limit_price_bucket,
+    market_size_bucket,
     queue_bucket,
     virtual_touches,
 )
@@ -216,7 +219,10 @@ def order_stream(
                 run_action = -1
                 if in_window:
                     side = SELL if d == 1 else BUY  # a resting buy is hit by a seller
-                    rows_action.append([i, MARKET, side, int(sizes[i]), 0, 0, t - last_action_time, False])
+                    touch = int(bid_n[i - 1] if d == 1 else ask_n[i - 1]) if i > 0 else 0
+                    rows_action.append(
+                        [i, MARKET, side, int(sizes[i]), touch, 0, t - last_action_time, False]
+                    )
                     run_action = len(rows_action) - 1
                     last_action_time = t
             run_ids.add(int(ids[i]))
@@ -304,8 +310,11 @@ def _assemble(data: LobsterData, rows: list, skipped: int, unknown: int) -> Orde
         actions[lim, F["limit_price"]] = bucket
         actions[lim, F["limit_size"]] = bucket_of(qty[lim], SIZE_EDGES)
         exact[lim, X_OFFSET] = np.where(LIMIT_PRICE_REF[bucket] == OPPOSITE, opposite, behind)
-    mkt = kinds == MARKET
-    actions[mkt, F["market_size"]] = bucket_of(qty[mkt], SIZE_EDGES)
+    mkt = np.flatnonzero(kinds == MARKET)
+    if len(mkt):
+        touch = np.array([rows[k][4] for k in mkt], np.int64)
+        touch = np.where(touch > 0, touch, qty[mkt])  # unknown before the log's first book row: a sweep
+        actions[mkt, F["market_size"]] = market_size_bucket(qty[mkt], touch)
     can = np.flatnonzero(kinds == CANCEL)
     if len(can):
         behind = np.array([rows[k][4] for k in can], np.int64)

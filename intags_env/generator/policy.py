@@ -23,7 +23,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from tqdm.auto import tqdm
 
-from .spec import FEATURE_NAMES, FIELD_MASK, N_FIELDS
+from .spec import ACTION_NVEC, FEATURE_NAMES, FIELD_MASK, N_FIELDS
 
 __all__ = [
     "OrderHistoryExtractor",
@@ -119,8 +119,17 @@ def masked_log_likelihood(policy: Any, observations: torch.Tensor, actions: torc
 
 
 def load_generator(path: str | Path, **kwargs: Any) -> PPO:
-    """A generator saved by SB3 (``model.save``), on the CPU."""
-    return PPO.load(str(path), device="cpu", **kwargs)
+    """A generator saved by SB3 (``model.save``), on the CPU. A model whose action space is not today's
+    order representation (``spec.ACTION_NVEC``: saved before it changed) is a ValueError naming both."""
+    model = PPO.load(str(path), device="cpu", **kwargs)
+    nvec = getattr(model.action_space, "nvec", None)
+    if nvec is None or not np.array_equal(nvec, ACTION_NVEC):
+        found = None if nvec is None else np.asarray(nvec).tolist()
+        raise ValueError(
+            f"{path} was saved with another order representation (action nvec {found}, expected "
+            f"{ACTION_NVEC.tolist()}): retrain it (intags train)"
+        )
+    return model
 
 
 def behaviour_cloning(

@@ -12,14 +12,18 @@ field               values
 type                0 limit, 1 market, 2 cancel
 limit_side          0 buy, 1 sell
 limit_price         ``LIMIT_PRICE``: inside the spread by 1, 2, 3, 4-7, 8+ ticks from the own touch or
-                    from the opposite touch, at the own touch, 1..10 ticks behind it exactly, then wider
+                    from the opposite touch (the nearer; the opposite one at equal distance), at the own
+                    touch, 1..10 ticks behind it exactly, then wider
                     buckets out to 200 ticks (a limit order never crosses: a crossing order is a market
                     order followed by the limit order of its unfilled rest)
 limit_size          ``SIZE_EDGES`` bucket, shares (round lots 100, 200, 300, 1000 exact)
 limit_delay         ``DELAY_EDGES_NS`` bucket: time from the previous message; bucket 0 is *exactly 0*
                     (the same timestamp: two thirds of a real stream's messages)
 market_side         0 buy, 1 sell (the aggressor's side)
-market_size         ``SIZE_EDGES`` bucket
+market_size         relative to the shares resting at the opposite touch (``market_size_bucket``): a
+                    tenth of them (0: up to 10%, ..., 9: 90% to not quite all), exactly all of them
+                    (``SWEEP_TOUCH``), or all of them and ``SIZE_EDGES`` bucket k more
+                    (``SWEEP_TOUCH + 1 + k``)
 market_delay        ``DELAY_EDGES_NS`` bucket
 cancel_side         the side of the order to cancel
 cancel_level        ``CANCEL_LEVEL``: ticks behind the own touch, 0..10 exactly, then wider buckets
@@ -28,6 +32,14 @@ cancel_queue        which own order at that price: the newest, 2nd or 3rd newest
 cancel_amount       0 the whole order; k > 0 a partial cancel of ``SIZE_EDGES`` bucket k - 1 shares
 cancel_delay        ``DELAY_EDGES_NS`` bucket
 ==================  =================================================================================
+
+Why a market order's size is relative to the touch: 44% of a real stream's market orders end on an
+order boundary and a third take exactly the touch. A size in shares, drawn inside its bucket, leaves
+remnants of orders the real stream filled whole (nobody cancels them: the depth at the touch doubles
+over ten minutes of open-loop replay) or eats into the next level; a fraction of the touch does neither.
+Measured on 20 held-out ``rmsc04`` windows replayed in buckets: KS mean 0.098 -> 0.019 (L1 depth 518 ->
+218 shares, real 210), with the tie of an inside price given to the opposite touch (a market maker
+refilling a swept touch quotes off the other side) spread KS 0.057 -> 0.020.
 
 A bucket is the policy's choice; the exact value inside it (ticks, shares, nanoseconds, queue index) is
 drawn by the decoder with the session's seeded generator — or given exactly (``EXACT_COLUMNS``), which is
@@ -63,12 +75,14 @@ __all__ = [
     "QUEUE_NAMES",
     "SELL",
     "SIZE_EDGES",
+    "SWEEP_TOUCH",
     "bucket_of",
     "cancel_level_bucket",
     "delay_bucket",
     "describe",
     "virtual_touches",
     "limit_price_bucket",
+    "market_size_bucket",
     "queue_bucket",
 ]
 
@@ -148,6 +162,12 @@ DELAY_EDGES_NS = np.array(
 )
 N_SIZES = len(SIZE_EDGES) - 1
 N_DELAYS = len(DELAY_EDGES_NS) - 1
+#: Market-order sizes below the whole touch, in tenths of the shares resting there.
+N_TOUCH_FRACTIONS = 10
+#: The ``market_size`` of a market order taking exactly the opposite touch's resting shares; the values
+#: above it take the touch and ``SIZE_EDGES`` bucket ``value - SWEEP_TOUCH - 1`` shares more.
+SWEEP_TOUCH = N_TOUCH_FRACTIONS
+N_MARKET_SIZES = N_TOUCH_FRACTIONS + 1 + N_SIZES
 
 ACTION_NVEC = np.array(
     [
@@ -157,7 +177,7 @@ ACTION_NVEC = np.array(
         N_SIZES,
         N_DELAYS,  # limit
         2,
-        N_SIZES,
+        N_MARKET_SIZES,
         N_DELAYS,  # market
         2,
         len(CANCEL_LEVEL_LO),
@@ -169,7 +189,8 @@ ACTION_NVEC = np.array(
 
 #: Columns of an order's exact values (an ``(A, 4)`` int64 array beside the actions): the price offset
 #: from the bucket's reference touch (limits) or the ticks behind the own touch (cancels); the shares
-#: (limits, markets; for a cancel the shares removed, 0 = the whole order); the cancelled order's queue
+#: (limits, markets — a market order's shares, whatever its bucket; for a cancel the shares removed,
+#: 0 = the whole order); the cancelled order's queue
 #: index among the own orders at its price, front (oldest) first; the delay in ns.
 EXACT_COLUMNS = ("offset_ticks", "qty", "queue_index", "delay_ns")
 X_OFFSET, X_QTY, X_QUEUE, X_DELAY = range(4)
@@ -207,11 +228,12 @@ def limit_price_bucket(behind_own: np.ndarray, inside_from_opposite: np.ndarray)
     """The limit-price bucket of orders ``behind_own`` ticks behind the own touch (negative: inside the
     spread) and ``inside_from_opposite`` ticks from the opposite touch (used for inside prices only;
     a huge value when the opposite side is empty). Inside prices take the nearer touch as reference
-    (the own one on a tie)."""
+    (the opposite one on a tie: a one-tick spread refilled after a sweep stays one tick in a wider
+    spread)."""
     behind = np.asarray(behind_own, dtype=np.int64)
     opposite = np.asarray(inside_from_opposite, dtype=np.int64)
     inside = behind < 0
-    own_ref = inside & (-behind <= opposite)
+    own_ref = inside & (-behind < opposite)
     out = np.empty(behind.shape, np.int64)
     # behind or at the touch: bucket _AT_TOUCH + index among _BEHIND
     behind_lo = LIMIT_PRICE_LO[_AT_TOUCH : _AT_TOUCH + len(_BEHIND)]
@@ -220,6 +242,21 @@ def limit_price_bucket(behind_own: np.ndarray, inside_from_opposite: np.ndarray)
     out[own_ref] = np.searchsorted(inside_lo, -behind[own_ref], side="right") - 1
     opp = inside & ~own_ref
     out[opp] = _AT_TOUCH + len(_BEHIND) + np.searchsorted(inside_lo, opposite[opp], side="right") - 1
+    return out
+
+
+def market_size_bucket(qty: np.ndarray, touch_qty: np.ndarray) -> np.ndarray:
+    """The ``market_size`` of market orders of ``qty`` shares against ``touch_qty`` shares resting at the
+    opposite touch (> 0): the tenth of the touch below it, ``SWEEP_TOUCH``, or above it by the extra
+    shares' ``SIZE_EDGES`` bucket."""
+    qty = np.asarray(qty, dtype=np.int64)
+    touch = np.asarray(touch_qty, dtype=np.int64)
+    if np.any(touch <= 0) or np.any(qty <= 0):
+        raise ValueError("market_size_bucket needs positive sizes and a non-empty opposite touch")
+    tenth = np.ceil(qty * N_TOUCH_FRACTIONS / touch).astype(np.int64) - 1
+    out = np.where(qty < touch, np.minimum(tenth, N_TOUCH_FRACTIONS - 1), SWEEP_TOUCH)
+    extra = qty > touch
+    out[extra] = SWEEP_TOUCH + 1 + bucket_of(qty[extra] - touch[extra], SIZE_EDGES)
     return out
 
 
