@@ -7,6 +7,7 @@ A market *wins* a fact when it is strictly closer to the data (log scale for sca
 reruns the calibration (``--budget`` candidates) and compares its winner instead of the shipped preset.
 
 Run: ``python benchmarks/calibration.py [--seeds 8] [--data PATH] [--config FILE | --search --budget 300]``
+or ``--quick`` (2 seeds, a 20-candidate search: the pipeline, not the result).
 """
 
 from __future__ import annotations
@@ -45,11 +46,14 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", default=str(DATA), help="LOBSTER file (default: the AMZN level-1 sample)")
-    parser.add_argument("--seeds", type=int, default=8, help="held-out seeds per simulated market (8)")
+    parser.add_argument("--quick", action="store_true", help="2 seeds, a 20-candidate --search (smoke run)")
+    parser.add_argument("--seeds", type=int, help="held-out seeds per simulated market (8; quick 2)")
     parser.add_argument("--config", default=None, help="a WorldConfig JSON to compare instead of the preset")
     parser.add_argument("--search", action="store_true", help="rerun the calibration instead of the preset")
-    parser.add_argument("--budget", type=int, default=300, help="candidates for --search (300)")
+    parser.add_argument("--budget", type=int, help="candidates for --search (300; quick 20)")
     args = parser.parse_args()
+    args.seeds = args.seeds or (2 if args.quick else 8)
+    args.budget = args.budget or (20 if args.quick else 300)
     try:
         target = load_target(args.data)
     except CalibrationError as error:

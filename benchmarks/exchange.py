@@ -6,7 +6,8 @@ a few market orders and modifies; sizes are heavy-tailed (RMSC04's mixture of lo
 The whole stream goes through ``Exchange.process`` in batches (the batch interface), a prefix of it
 through the reference book in the same run.
 
-Run: ``python benchmarks/exchange.py [--messages 10000000] [--repeats 5]``
+Run: ``python benchmarks/exchange.py [--messages 10000000] [--repeats 5]`` or ``--quick`` (200,000
+messages, 2 repeats, a 20,000-message reference prefix).
 """
 
 from __future__ import annotations
@@ -184,11 +185,15 @@ def cold_start() -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--messages", type=int, default=10_000_000)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="a short stream and prefix (a smoke run)")
+    ap.add_argument("--messages", type=int, help="stream length (10,000,000; quick 200,000)")
+    ap.add_argument("--repeats", type=int, help="timed passes over the stream (5; quick 2)")
     ap.add_argument("--batch", type=int, default=100_000)
-    ap.add_argument("--reference-messages", type=int, default=200_000)
+    ap.add_argument("--reference-messages", type=int, help="reference book prefix (200,000; quick 20,000)")
     args = ap.parse_args()
+    args.messages = args.messages or (200_000 if args.quick else 10_000_000)
+    args.repeats = args.repeats or (2 if args.quick else 5)
+    args.reference_messages = args.reference_messages or (20_000 if args.quick else 200_000)
 
     stream = make_stream(args.messages)
     run_engine(stream[:10_000], args.batch)  # compile / load the cache outside the timings

@@ -4,7 +4,8 @@ A cycle = every live agent acts once and the market runs to the next decision (1
 random actions drawn beforehand, a mixed population: market makers, buyers, sellers and directional
 traders); resets are included. Also PettingZoo's own ``performance_benchmark`` on the AEC form.
 
-Run: ``python benchmarks/multi_agent.py [--cycles 3000]``
+Run: ``python benchmarks/multi_agent.py [--cycles 3000]`` or ``--quick`` (200 cycles; the PettingZoo
+benchmark always runs its own 5 s).
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ def cycles_per_second(n_agents: int, cycles: int, repeats: int = 3) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cycles", type=int, default=3000)
+    ap.add_argument("--quick", action="store_true", help="200 cycles per population (a smoke run)")
+    ap.add_argument("--cycles", type=int, help="timed cycles per repeat (3000; quick 200)")
     args = ap.parse_args()
+    args.cycles = args.cycles or (200 if args.quick else 3000)
     figures = {}
     print(f"{'learning agents':<18}{'cycles/s':>12}{'agent-steps/s':>16}")
     for n in (2, 4, 8):

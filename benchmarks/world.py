@@ -4,7 +4,7 @@ The seeds run one after another in one fresh process, after a one-minute warm-up
 Numba cache (that one-off load is reported separately as the cold start). Peak memory is the process's.
 For scale, ABIDES runs this population's full day in 17-25 s on this machine.
 
-Run: ``python benchmarks/world.py [--seeds 5] [--preset rmsc04] [--end 16:00]``
+Run: ``python benchmarks/world.py [--seeds 5] [--preset rmsc04] [--end 16:00]`` or ``--quick`` (2 seeds).
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ def run(preset: str, seeds: int, end: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="rmsc04")
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="2 seeds (a smoke run)")
+    ap.add_argument("--seeds", type=int, help="full days run (5; quick 2)")
     ap.add_argument("--end", default="16:00")
     args = ap.parse_args()
+    args.seeds = args.seeds or (2 if args.quick else 5)
 
     run(args.preset, 0, "09:31")  # make sure the Numba cache exists before measuring
     measured = run(args.preset, args.seeds, args.end)
