@@ -127,8 +127,8 @@ def test_sampled_orders_are_valid_actions() -> None:
     one = agent(_observations(1)[0], np.random.default_rng(0))
     assert one.shape == (N_FIELDS,) and (one < ACTION_NVEC).all()
     assert (one[~FIELD_MASK[one[0]]] == 0).all()
-    with pytest.raises(ValueError, match="44 values"):
-        agent(np.zeros(43, np.float32), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=f"{OBS_DIM} values"):
+        agent(np.zeros(OBS_DIM - 1, np.float32), np.random.default_rng(0))
 
 
 def test_the_numpy_forward_pass_is_the_torch_one() -> None:

@@ -18,7 +18,9 @@ from intags_env.generator.spec import (
     CANCEL,
     CANCEL_LEVEL_LO,
     DELAY_EDGES_NS,
+    FEATURE_NAMES,
     FIELD_MASK,
+    HISTORY,
     LIMIT,
     LIMIT_PRICE_LO,
     LIMIT_PRICE_REF,
@@ -81,7 +83,7 @@ def _run(env: WorldAgentEnv, seed: int, actions: np.ndarray) -> tuple[list[np.nd
 def test_passes_the_gymnasium_checker() -> None:
     env = _env()
     check_env(env, skip_render_check=True)
-    assert env.observation_space.shape == (44,)
+    assert env.observation_space.shape == (HISTORY * len(FEATURE_NAMES),)
 
 
 def test_registered_id_builds() -> None:

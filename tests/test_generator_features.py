@@ -134,6 +134,19 @@ def test_time_of_day_and_gap(hand: np.ndarray) -> None:
     assert hand[5, COL["log_gap_s"]] == pytest.approx(-6.0)  # same timestamp as message 4
 
 
+def test_burst_counts_the_earlier_messages_at_the_same_timestamp(hand: np.ndarray) -> None:
+    np.testing.assert_allclose(hand[:, COL["log_burst"]], np.log1p([0, 0, 0, 0, 0, 1, 0, 0]), atol=1e-6)
+    row = [A, 0, 10000, 100]
+    burst = hand_log([(1.0, 1, 100, 10000, 1, row)] * 5 + [(2.0, 1, 100, 10000, 1, row)], levels=1)
+    batch = lobster_features(burst)[:, COL["log_burst"]]
+    np.testing.assert_allclose(batch, np.log1p([0, 1, 2, 3, 4, 0]), atol=1e-6)
+    tracker, m, rows = FeatureTracker(), burst.messages, []
+    for lo, hi in ((0, 2), (2, 4), (4, 6)):  # a burst split over updates counts on
+        chunk = m[lo:hi]
+        rows.append(tracker.update(chunk["time"], chunk["type"], chunk["direction"], burst.book[lo:hi]))
+    np.testing.assert_allclose(np.concatenate(rows)[:, COL["log_burst"]], batch, atol=1e-6)
+
+
 def test_only_five_levels_count() -> None:
     book = []
     for level in range(6):  # 6 levels; the 6th is heavy on the bid side and must be ignored

@@ -22,9 +22,11 @@ from intags_env.generator.policy import (
     load_generator,
     masked_log_likelihood,
 )
-from intags_env.generator.spec import FIELD_MASK, N_FIELDS
+from intags_env.generator.spec import FEATURE_NAMES, FIELD_MASK, HISTORY, N_FIELDS
 from intags_env.generator.train import TrainSettings, clone_generator, save_generator, train_generator
 from intags_env.world.simulate import simulate
+
+OBS = HISTORY * len(FEATURE_NAMES)  # the observation: the last HISTORY market states
 
 REAL = np.random.default_rng(0).normal(size=(40, 3)) * 2e-5
 
@@ -90,7 +92,7 @@ def test_save_load_round_trip_keeps_the_order_distribution(tmp_path, stream) -> 
 
 def test_sampling_follows_the_callers_generator() -> None:
     policy = SB3OrderPolicy(_model())
-    obs = np.random.default_rng(0).normal(size=44).astype(np.float32)
+    obs = np.random.default_rng(0).normal(size=OBS).astype(np.float32)
     with torch.no_grad():
         dist = policy.policy.get_distribution(torch.as_tensor(obs).reshape(1, -1))
     for mine, sb3 in zip(policy.probabilities(obs), dist.distribution):
@@ -173,14 +175,14 @@ def test_behaviour_cloning_data_from_a_lobster_file() -> None:
     from intags_env.generator.train import bc_dataset
 
     observations, actions = bc_dataset(replace(TrainSettings(), pretrain_lobster=str(AMZN)), progress=False)
-    assert observations.shape == (len(actions), 44) and len(actions) > 40_000
+    assert observations.shape == (len(actions), OBS) and len(actions) > 40_000
     assert np.isfinite(observations).all()
     assert set(np.unique(actions[:, 0])) == {0, 1, 2}
 
 
 def test_a_several_orders_policy_drives_a_background() -> None:
     policy = SB3OrderPolicy(_model(orders_per_step=3))
-    action = policy(np.zeros(44, np.float32), np.random.default_rng(0))
+    action = policy(np.zeros(OBS, np.float32), np.random.default_rng(0))
     assert action.shape == (3 * N_FIELDS,)
     assert all(FIELD_MASK[o[0]][o != 0].all() for o in action.reshape(3, N_FIELDS))  # unused fields 0
     background = GeneratorBackground(policy, start="09:35", end="09:36", n_external=0)

@@ -80,8 +80,8 @@ class CWGANWorldAgent:
     # --- the OrderPolicy protocol -----------------------------------------------------------------
 
     def sample(self, observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """``(n, N_FIELDS)`` int64 orders, one per row of ``observations`` (``(n, 44)``), drawn with ``rng``:
-        the type, the fields of that type, zeros in the other types' fields."""
+        """``(n, N_FIELDS)`` int64 orders, one per row of ``observations`` (``(n, OBS_DIM)``), drawn
+        with ``rng``: the type, the fields of that type, zeros in the other types' fields."""
         obs = np.asarray(observations, dtype=np.float32)
         if obs.ndim != 2 or obs.shape[1] != OBS_DIM:
             raise ValueError(f"observations must have shape (n, {OBS_DIM}), got {obs.shape}")

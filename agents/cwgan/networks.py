@@ -26,7 +26,7 @@
 * :func:`field_argmax`: the numpy sampler's decision, an action of the spec: the type, the fields of
   that type, zeros in the other types' fields.
 
-Both networks are small MLPs over the flattened history (``HISTORY`` x 11 features = 44 floats, which
+Both networks are small MLPs over the flattened history (``HISTORY`` x 12 features = 48 floats, which
 G standardises with the training data's mean and standard deviation kept as buffers); the critic has no
 batch normalisation (the gradient penalty is per sample).
 """

@@ -52,7 +52,7 @@ def generated_session(agent: CWGANWorldAgent, seed: int = TRAIN_FACTS) -> Genera
 
 @dataclass(frozen=True)
 class ClosedLoop:
-    observations: np.ndarray  # (n, 44): what the agent saw before each of its orders
+    observations: np.ndarray  # (n, OBS_DIM): what the agent saw before each of its orders
     actions: np.ndarray  # (n, N_FIELDS): the orders it placed (spec encoding, other types' fields 0)
     truncated: bool  # the session was cut at max_orders or broke down (see ``breakdown``)
     breakdown: str = ""  # the WorldError that stopped a runaway session (a burst, the live-order capacity)

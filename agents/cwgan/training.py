@@ -142,8 +142,8 @@ class CWGANSettings:
 
 
 def real_pairs(settings: CWGANSettings, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(observations ``(n, 44)``, orders ``(n, N_FIELDS)``) of the real order stream: the behaviour-cloning
-    dataset of the SB3 generator for the same market, sessions or LOBSTER file."""
+    """(observations ``(n, OBS_DIM)``, orders ``(n, N_FIELDS)``) of the real order stream: the
+    behaviour-cloning dataset of the SB3 generator for the same market, sessions or LOBSTER file."""
     from intags_env.generator.train import TrainSettings, bc_dataset
 
     bc = TrainSettings(

@@ -20,6 +20,9 @@ Row ``i`` of the features is the market state right after message ``i``: the boo
   books; 0 when there is no such ``j`` or a mid is still undefined;
 * ``time_of_day``: ``(t - 09:30) / 6.5 h``;
 * ``log_gap_s``: ``log10(seconds since the previous message + 1 us)`` (``-6`` for the first);
+* ``log_burst``: ``log1p(k)`` with ``k`` the earlier messages at the same timestamp (0 for the first of a
+  timestamp): a real stream's bursts end (at most ~40 messages), and without it a generator only
+  sees "the last gap was 0" and cannot tell the 2nd message of a burst from the 500th;
 * ``two_sided``: 1 when both sides have orders at level 1, else 0.
 """
 
@@ -141,6 +144,7 @@ class FeatureTracker:
         self._signs = np.zeros(0, dtype=np.int64)  # the last <= SIGN_WINDOW signs
         self._window = _TimeMidBuffer()
         self._n_messages = 0
+        self._burst = 0  # earlier messages at the last message's timestamp
 
     @property
     def n_messages(self) -> int:
@@ -204,6 +208,8 @@ class FeatureTracker:
         out[:, _COL["time_of_day"]] = (times - _OPEN_NS) / _SESSION_NS
         gaps_ns = np.diff(times, prepend=previous)
         out[:, _COL["log_gap_s"]] = np.log10(gaps_ns / NS_PER_SECOND + _GAP_FLOOR_S)
+        burst = _burst_lengths(gaps_ns == 0, self._burst if self._last_time is not None else -1)
+        out[:, _COL["log_burst"]] = np.log1p(burst)
         out[:, _COL["two_sided"]] = two_sided
 
         result = out.astype(np.float32)
@@ -211,10 +217,24 @@ class FeatureTracker:
         self._last_time = int(times[-1])
         self._last_mid = float(carried[-1])
         self._n_messages += n
+        self._burst = int(burst[-1])
         return result
 
 
 # --------------------------------------------------------------------------- per-message formulas
+def _burst_lengths(same_time: np.ndarray, carried: int) -> np.ndarray:
+    """For each message, the earlier messages at its timestamp: ``same_time[i]`` says message ``i``
+    shares the previous one's time, ``carried`` is the count of the message before the chunk (-1: none,
+    the chunk starts the market)."""
+    n = len(same_time)
+    idx = np.arange(n)
+    same = same_time.copy()
+    if carried < 0:
+        same[0] = False
+    starts = np.maximum.accumulate(np.where(same, -1, idx))  # the last message starting a timestamp
+    return np.where(starts >= 0, idx - starts, idx + 1 + carried).astype(np.int64)
+
+
 def _book_features(book: np.ndarray, tick_size: int, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fill the book columns of ``out``; return the level-1 mid (NaN if one-sided) and the two-sided flag."""
     levels = min(book.shape[1] // 4, FEATURE_LEVELS)

@@ -23,7 +23,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from tqdm.auto import tqdm
 
-from .spec import ACTION_NVEC, FEATURE_NAMES, FIELD_MASK, N_FIELDS
+from .spec import ACTION_NVEC, FEATURE_NAMES, FIELD_MASK, HISTORY, N_FIELDS
 
 __all__ = [
     "OrderHistoryExtractor",
@@ -119,15 +119,17 @@ def masked_log_likelihood(policy: Any, observations: torch.Tensor, actions: torc
 
 
 def load_generator(path: str | Path, **kwargs: Any) -> PPO:
-    """A generator saved by SB3 (``model.save``), on the CPU. A model whose action space is not today's
-    order representation (``spec.ACTION_NVEC``: saved before it changed) is a ValueError naming both."""
+    """A generator saved by SB3 (``model.save``), on the CPU. A model whose action or observation space
+    is not today's representation (``spec.ACTION_NVEC``, ``HISTORY`` x ``FEATURE_NAMES``: saved before
+    either changed) is a ValueError naming both."""
     model = PPO.load(str(path), device="cpu", **kwargs)
     nvec = getattr(model.action_space, "nvec", None)
-    if nvec is None or not np.array_equal(nvec, ACTION_NVEC):
-        found = None if nvec is None else np.asarray(nvec).tolist()
+    found = (None if nvec is None else np.asarray(nvec).tolist(), model.observation_space.shape)
+    expected = (ACTION_NVEC.tolist(), (HISTORY * len(FEATURE_NAMES),))
+    if found != expected:
         raise ValueError(
-            f"{path} was saved with another order representation (action nvec {found}, expected "
-            f"{ACTION_NVEC.tolist()}): retrain it (intags train)"
+            f"{path} was saved with another order representation (action nvec, observation shape "
+            f"{found}, expected {expected}): retrain it (intags train)"
         )
     return model
 

@@ -206,6 +206,7 @@ FEATURE_NAMES = (
     "return_60s_bp",  # over the last 60 s, basis points / 10
     "time_of_day",  # (t - 09:30) / 6.5 h
     "log_gap_s",  # log10(seconds since the previous message + 1 us): -6 for the same timestamp
+    "log_burst",  # log1p(earlier messages at this message's timestamp): how long the burst has run
     "two_sided",  # 1 when both sides have orders
 )
 HISTORY = 4
