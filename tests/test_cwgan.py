@@ -441,3 +441,14 @@ def test_selection_prefers_a_model_that_runs_away_less() -> None:
     runaway = {"mean": 0.1, "closed_loop_mean": 0.05, "closed_loop_truncated": 1 / 6}
     assert _score(steady) < _score(runaway)
     assert _score({"mean": 0.2}) == 0.2
+
+
+def test_order_nll_is_the_masked_negative_log_likelihood() -> None:
+    from intags_agents.cwgan.networks import order_nll
+
+    logits = torch.zeros(1, int(ACTION_NVEC.sum()))  # uniform over each field
+    action = torch.zeros(1, N_FIELDS, dtype=torch.int64)  # a limit order: type and its 4 fields count
+    expected = np.log(ACTION_NVEC[0]) + sum(np.log(ACTION_NVEC[f]) for f in FIELDS_OF_TYPE[LIMIT])
+    assert order_nll(logits, one_hot_actions(action)).item() == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="mle_weight"):
+        CWGANSettings(mle_weight=-1.0)

@@ -110,6 +110,13 @@ def generated_orders(logits: torch.Tensor, gumbel: torch.Tensor, tau: float = 1.
     return mask_by_type(straight_through_one_hot(logits, gumbel, tau))
 
 
+def order_nll(logits: torch.Tensor, orders: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood of ``orders`` (``(B, N_ONE_HOT)``, :func:`one_hot_actions`: masked by
+    type) under the per-field softmax of ``logits``: the type and that type's fields."""
+    log_p = torch.cat([torch.log_softmax(part, dim=-1) for part in split_fields(logits)], dim=-1)
+    return -(orders * log_p).sum(dim=1).mean()
+
+
 #: ``(N_FIELDS, max field size)`` column of each field's value in a ``N_ONE_HOT`` vector (-1: padding).
 _FIELD_COLUMNS = np.full((N_FIELDS, max(_SIZES)), -1)
 for _i, (_lo, _n) in enumerate(zip(_STARTS, _SIZES)):

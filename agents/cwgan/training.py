@@ -68,6 +68,7 @@ from .networks import (
     generated_orders,
     gradient_penalty,
     one_hot_actions,
+    order_nll,
 )
 from .session import closed_loop, real_window_orders
 
@@ -111,6 +112,7 @@ class CWGANSettings:
     beta2: float = 0.9
     gp_weight: float = 10.0
     tau: float = 1.0  # Gumbel-softmax temperature of the generator's gradient
+    mle_weight: float = 0.0  # weight of the real orders' negative log-likelihood in G's loss (0: pure WGAN)
     ema: float = 0.999  # the saved generator is this exponential moving average of G's weights (0: off)
     closed_loop_sessions: int = 6  # generated sessions per evaluation (0: none), see session.closed_loop
     eval_every: int = 250
@@ -131,6 +133,8 @@ class CWGANSettings:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be positive, got {self.checkpoint_every}")
+        if self.mle_weight < 0:
+            raise ValueError(f"mle_weight must be >= 0, got {self.mle_weight}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.closed_loop_sessions < 0:
@@ -242,10 +246,16 @@ class _Trainer:
         return self.obs[idx], self.obs_normalised[idx], self.orders[idx]
 
     def _generate(self, obs: torch.Tensor) -> torch.Tensor:
+        """G's orders for ``obs`` as the critic sees them."""
+        return self._generate_with_logits(obs)[0]
+
+    def _generate_with_logits(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """G's orders for ``obs`` as the critic sees them, and the logits they were drawn from."""
         n = len(obs)
         noise = torch.randn(n, self.settings.noise_dim, generator=self.rng)
         gumbel = -torch.empty(n, self.orders.shape[1]).exponential_(generator=self.rng).log()
-        return generated_orders(self.generator(obs, noise), gumbel, self.settings.tau)
+        logits = self.generator(obs, noise)
+        return generated_orders(logits, gumbel, self.settings.tau), logits
 
     def iteration_step(self) -> dict[str, float]:
         """``n_critic`` critic updates and one generator update; the last critic update's figures."""
@@ -262,8 +272,11 @@ class _Trainer:
             self.opt_d.zero_grad()
             loss_d.backward()
             self.opt_d.step()
-        obs, obs_n, _ = self._batch()
-        loss_g = -self.critic(obs_n, self._generate(obs)).mean()
+        obs, obs_n, real = self._batch()
+        fake, logits = self._generate_with_logits(obs)
+        adversarial = -self.critic(obs_n, fake).mean()
+        likelihood = order_nll(logits, real)
+        loss_g = adversarial + s.mle_weight * likelihood if s.mle_weight else adversarial
         self.opt_g.zero_grad()
         loss_g.backward()
         self.opt_g.step()
@@ -275,6 +288,7 @@ class _Trainer:
             "wasserstein": (d_real - d_fake).item(),
             "gradient_penalty": penalty.item(),
             "generator_loss": loss_g.item(),
+            "order_nll": likelihood.item(),
         }
 
     @property
