@@ -20,7 +20,12 @@ import intags_env  # noqa: F401  (registers the ids)
 from intags_env.generator.background import GeneratorBackground
 from intags_env.generator.env import default_trader, real_feedback
 from intags_env.generator.orderstream import order_stream
-from intags_env.generator.policy import SB3OrderPolicy, behaviour_cloning, generator_policy_kwargs
+from intags_env.generator.policy import (
+    GeneratorPolicy,
+    SB3OrderPolicy,
+    behaviour_cloning,
+    generator_policy_kwargs,
+)
 from intags_env.generator.reward import FeedbackReward
 from intags_env.intags.experiment import rollout_feedback
 from intags_env.world.simulate import simulate
@@ -64,7 +69,7 @@ def main(args: Args) -> None:
     # 2. the generator's environment and policy
     env = gym.make("intags_env/WorldAgent-v0", real=args.real, real_set=train_set, **window)
     model = PPO(
-        "MlpPolicy",
+        GeneratorPolicy,
         env,
         policy_kwargs=generator_policy_kwargs(),
         gamma=1.0,

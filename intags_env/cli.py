@@ -218,11 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
     dist.set_defaults(func=_distance)
 
     train = sub.add_parser(
-        "train", help="train a world-agent generator: behaviour cloning, then INTAGS fine-tuning (PPO)"
+        "train",
+        help="train a world-agent generator: behaviour cloning, then INTAGS fine-tuning (CMA-ES or PPO)",
     )
     train.add_argument("--real", default="rmsc04", help="the real market (preset name)")
     train.add_argument("--pretrain-steps", type=int, default=None, help="behaviour-cloning epochs")
     train.add_argument("--pretrain-lobster", default=None, help="clone a LOBSTER file's order stream instead")
+    train.add_argument(
+        "--method",
+        choices=("es", "ppo"),
+        default="es",
+        help="es: CMA-ES on the clone's logit adapter (default)",
+    )
+    train.add_argument("--generations", type=int, default=None, help="ES generations")
     train.add_argument("--steps", type=int, default=None, help="PPO steps (generated orders)")
     train.add_argument("--quick", action="store_true", help="a minutes-long end-to-end run")
     train.add_argument("--seed", type=int, default=0)
@@ -280,19 +288,50 @@ def _train(args: argparse.Namespace) -> int:
     from .generator.train import TrainSettings, train_generator
 
     settings = TrainSettings.quick() if args.quick else TrainSettings()
-    changes = {"real": args.real, "seed": args.seed, "pretrain_lobster": args.pretrain_lobster}
+    changes = {
+        "real": args.real,
+        "seed": args.seed,
+        "pretrain_lobster": args.pretrain_lobster,
+        "method": args.method,
+    }
     if args.pretrain_steps is not None:
         changes["pretrain_epochs"] = args.pretrain_steps
     if args.steps is not None:
         changes["steps"] = args.steps
+    if args.generations is not None:
+        changes["generations"] = args.generations
     settings = replace(settings, **changes)
     report = train_generator(settings, args.out, resume=args.resume, progress=not args.quiet)
-    rows = [("pretrained (behaviour cloning)", report["pretrained"]), ("INTAGS fine-tuned", report["intags"])]
-    rows.append(("real vs real (floor)", report["floor"]))
-    print(f"\ncausal-feedback MMD^2 to held-out real episodes ({settings.final_episodes} per side)")
-    print(f"{'generator':<32}{'MMD^2':>10}{'p':>8}{'|buy-sell| share':>18}")
-    for name, r in rows:
-        print(f"{name:<32}{r['mmd2']:>10.4f}{r['p_value']:>8.3f}{r['imbalance_abs_mean']:>18.3f}")
+    names = {
+        "pretrained": "pretrained (behaviour cloning)",
+        "intags": "INTAGS fine-tuned",
+        "floor": "real vs real (floor)",
+    }
+    if settings.method == "es":
+        print(f"\nheld-out episodes ({settings.final_episodes} per side) against held-out real episodes")
+        print(
+            f"{'generator':<32}"
+            + "".join(f"{h:>16}" for h in ("paper MMD^2 (p)", "rich MMD^2 (p)", "facts MMD^2 (p)"))
+            + f"{'|buy-sell|':>12}"
+        )
+        for key, name in names.items():
+            r = report[key]
+            cells = "".join(
+                f"{r[f'{k}_mmd2']:>9.4f} ({r[f'{k}_p_value']:.2f})" for k in ("paper", "rich", "facts")
+            )
+            print(f"{name:<32}{cells}{r['imbalance_abs_mean']:>12.3f}")
+        for kind in ("paper", "rich", "facts"):
+            red = report[f"{kind}_reduction"]
+            print(
+                f"{kind} MMD^2 reduction clone -> INTAGS: {red['observed']:+.4f} "
+                f"(95% CI {red['ci95_low']:+.4f} .. {red['ci95_high']:+.4f})"
+            )
+    else:
+        print(f"\ncausal-feedback MMD^2 to held-out real episodes ({settings.final_episodes} per side)")
+        print(f"{'generator':<32}{'MMD^2':>10}{'p':>8}{'|buy-sell| share':>18}")
+        for key, name in names.items():
+            r = report[key]
+            print(f"{name:<32}{r['mmd2']:>10.4f}{r['p_value']:>8.3f}{r['imbalance_abs_mean']:>18.3f}")
     print(f"real market |buy-sell| share: {report['real_imbalance_abs_mean']:.3f}")
     print(f"train time {report['train_minutes']:.1f} min; report, plots and models in {args.out}/")
     return 0

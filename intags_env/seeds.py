@@ -18,6 +18,9 @@ TRAIN_EVALUATION = 4_000_000  # train_generator: generator episodes along traini
 TRAIN_FACTS = 5_000_000  # one generated session vs the real one, in a training report
 CWGAN_SELECTION = 6_000_000  # closed-loop sessions that pick the cWGAN checkpoint
 CWGAN_REPORT = 7_000_000  # fresh closed-loop sessions of the cWGAN's training report
+TRAIN_ES_GENERATIONS = 8_000_000  # INTAGS by ES: each generation's fresh episodes (common to its candidates)
+TRAIN_ES_CHECK = 9_000_000  # INTAGS by ES: the fixed check episodes that pick the kept adapter
+TRAIN_ES_REAL = 10_000_000  # INTAGS by ES: the real episodes of the objective's real sets
 
 # the realism benchmark (none of the above: an independent test of every model)
 REALISM_REFERENCE = 20_000_000  # the real causal-feedback reference set

@@ -232,12 +232,24 @@ class ReferenceBook:
             lots = min(taker.remaining, maker.remaining)
             maker.remaining -= lots
             taker.remaining -= lots
-            self._emit(EventKind.TRADE, maker, side=taker.side, qty=lots, remaining=maker.remaining,
-                       other=taker)
-            self._emit(EventKind.FILL if maker.remaining == 0 else EventKind.PARTIAL_FILL, maker, qty=lots,
-                       remaining=maker.remaining, other=taker)
-            self._emit(EventKind.FILL if taker.remaining == 0 else EventKind.PARTIAL_FILL, taker,
-                       price=level, qty=lots, remaining=taker.remaining, other=maker)
+            self._emit(
+                EventKind.TRADE, maker, side=taker.side, qty=lots, remaining=maker.remaining, other=taker
+            )
+            self._emit(
+                EventKind.FILL if maker.remaining == 0 else EventKind.PARTIAL_FILL,
+                maker,
+                qty=lots,
+                remaining=maker.remaining,
+                other=taker,
+            )
+            self._emit(
+                EventKind.FILL if taker.remaining == 0 else EventKind.PARTIAL_FILL,
+                taker,
+                price=level,
+                qty=lots,
+                remaining=taker.remaining,
+                other=maker,
+            )
             self.last_trade = (level, lots, self._time, taker.side)
             self.volume[taker.side] += lots
             self.n_trades += 1
@@ -266,24 +278,50 @@ class ReferenceBook:
 
     # --- events ------------------------------------------------------------------------------------
 
-    def _emit(self, kind, order: RestingOrder, *, side=None, price=None, qty=0, remaining=0,
-              other: RestingOrder | None = None, reason=Reason.NONE) -> None:
+    def _emit(
+        self,
+        kind,
+        order: RestingOrder,
+        *,
+        side=None,
+        price=None,
+        qty=0,
+        remaining=0,
+        other: RestingOrder | None = None,
+        reason=Reason.NONE,
+    ) -> None:
         """One event about ``order`` (its id, owner, side and price unless given)."""
-        self._out.append((
-            self._time,
-            order.order_id,
-            0 if other is None else other.order_id,
-            order.price if price is None else price,
-            qty,
-            remaining,
-            order.owner,
-            0 if other is None else other.owner,
-            self._index,
-            int(kind),
-            order.side if side is None else side,
-            int(reason),
-        ))
+        self._out.append(
+            (
+                self._time,
+                order.order_id,
+                0 if other is None else other.order_id,
+                order.price if price is None else price,
+                qty,
+                remaining,
+                order.owner,
+                0 if other is None else other.owner,
+                self._index,
+                int(kind),
+                order.side if side is None else side,
+                int(reason),
+            )
+        )
 
     def _reject(self, reason, order_id, owner, side, price, qty) -> None:
-        self._out.append((self._time, order_id, 0, price, qty, 0, owner, 0, self._index,
-                          int(EventKind.REJECTED), side, int(reason)))
+        self._out.append(
+            (
+                self._time,
+                order_id,
+                0,
+                price,
+                qty,
+                0,
+                owner,
+                0,
+                self._index,
+                int(EventKind.REJECTED),
+                side,
+                int(reason),
+            )
+        )

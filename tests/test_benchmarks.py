@@ -55,7 +55,8 @@ BENCHMARKS = {
         QUICK, ("replay_ks_mean", "floor_ks_mean", "clone_runaway_rate", "cwgan_runaway_rate")
     ),
     "intags_training": Case(
-        ("--quick", "--out", "{out}"), ("mmd_pretrained", "mmd_intags", "mmd_floor", "generator_orders_per_s")
+        ("--quick", "--out", "{out}"),
+        ("mmd_pretrained", "mmd_intags", "rich_ci_low", "facts_ks_intags", "response_mmd_intags"),
     ),
     "metric_power": Case(
         (*QUICK, "--cache", "{out}/feedback-cache"),

@@ -50,8 +50,15 @@ def messages(*rows: dict) -> np.ndarray:
 
 
 def limit(side: int, price: int, qty: int, owner: int = 0, time: int = 0, flags: int = 0) -> dict:
-    return {"kind": MsgKind.LIMIT, "side": side, "price": price, "qty": qty, "owner": owner, "time": time,
-            "flags": flags}
+    return {
+        "kind": MsgKind.LIMIT,
+        "side": side,
+        "price": price,
+        "qty": qty,
+        "owner": owner,
+        "time": time,
+        "flags": flags,
+    }
 
 
 def rows(events: np.ndarray, fields: tuple[str, ...] = ROW_FIELDS) -> list[tuple[int, ...]]:
@@ -157,8 +164,10 @@ def test_market_order_sweeps_levels_and_cancels_the_rest_for_no_liquidity() -> N
 def test_market_order_on_an_empty_side_is_cancelled_whole() -> None:
     ex = exchange()
     report = ex.submit_market("sell", 3)
-    assert rows(report.events) == [(E.ACCEPTED, 1, 0, -1, 3, 3, R.NONE), (E.CANCELLED, 1, 0, -1, 3, 0,
-                                                                            R.NO_LIQUIDITY)]
+    assert rows(report.events) == [
+        (E.ACCEPTED, 1, 0, -1, 3, 3, R.NONE),
+        (E.CANCELLED, 1, 0, -1, 3, 0, R.NO_LIQUIDITY),
+    ]
 
 
 def test_ioc_remainder_is_cancelled() -> None:
@@ -188,7 +197,8 @@ def test_post_only_rejection_in_a_batch_is_an_event_and_the_message_id_is_zero()
     ex = exchange()
     events = ex.process(messages(limit(-1, 101, 2, owner=1), limit(1, 105, 1, owner=2, flags=2)))
     assert rows(events[1:], ("kind", "order_id", "msg_index", "owner", "side", "price", "qty", "reason")) == [
-        (E.REJECTED, 0, 1, 2, 1, 105, 1, R.WOULD_CROSS)]
+        (E.REJECTED, 0, 1, 2, 1, 105, 1, R.WOULD_CROSS)
+    ]
 
 
 # --- reduce and modify -----------------------------------------------------------------------------
@@ -284,8 +294,12 @@ def test_stp_none_trades_with_yourself() -> None:
     ex, own, other, events = self_trade_setup(Stp.NONE)
     assert rows(events, ("kind", "order_id", "owner", "other_id", "other_owner", "qty")) == [
         (E.ACCEPTED, 3, 1, 0, 0, 4),
-        (E.TRADE, own, 1, 3, 1, 2), (E.FILL, own, 1, 3, 1, 2), (E.PARTIAL_FILL, 3, 1, own, 1, 2),
-        (E.TRADE, other, 2, 3, 1, 2), (E.PARTIAL_FILL, other, 2, 3, 1, 2), (E.FILL, 3, 1, other, 2, 2),
+        (E.TRADE, own, 1, 3, 1, 2),
+        (E.FILL, own, 1, 3, 1, 2),
+        (E.PARTIAL_FILL, 3, 1, own, 1, 2),
+        (E.TRADE, other, 2, 3, 1, 2),
+        (E.PARTIAL_FILL, other, 2, 3, 1, 2),
+        (E.FILL, 3, 1, other, 2, 2),
     ]
     assert queue(ex, 101) == [(other, 1)]
 
@@ -399,8 +413,11 @@ def grid() -> Exchange:
         (lambda ex: ex.modify(1, owner=1, price=1100), InvalidOrderError, "changes neither price nor size"),
         (lambda ex: ex.modify(1, owner=1, qty=5), InvalidOrderError, "changes neither price nor size"),
         (lambda ex: ex.modify(1, owner=1, price=1101), InvalidOrderError, "off the tick grid"),
-        (lambda ex: ex.submit_limit("buy", 1100, 1, time=99), InvalidOrderError,
-         "time 99 is before the exchange clock 100"),
+        (
+            lambda ex: ex.submit_limit("buy", 1100, 1, time=99),
+            InvalidOrderError,
+            "time 99 is before the exchange clock 100",
+        ),
         (lambda ex: ex.cancel(1, owner=1, time=50), InvalidOrderError, "before the exchange clock"),
     ],
 )
@@ -485,32 +502,42 @@ def test_rejected_limit_order_reports_order_id_zero_whatever_the_message_carries
     )
     events = ex.process(batch)
     assert rows(events[1:], ("kind", "order_id", "reason")) == [
-        (E.REJECTED, 0, R.BAD_TIME), (E.REJECTED, 0, R.BAD_SIDE), (E.REJECTED, 0, R.BAD_TIME)]
+        (E.REJECTED, 0, R.BAD_TIME),
+        (E.REJECTED, 0, R.BAD_SIDE),
+        (E.REJECTED, 0, R.BAD_TIME),
+    ]
 
 
 def test_rejected_messages_still_move_the_clock_unless_the_time_or_kind_is_bad() -> None:
     ex = exchange()
-    events = ex.process(messages(
-        limit(0, 100, 1, time=10),  # BAD_SIDE: clock 10
-        {"kind": 9, "time": 50},  # BAD_KIND: clock stays
-        {"kind": MsgKind.CANCEL, "order_id": 4, "time": 20},  # UNKNOWN_ORDER: clock 20
-        limit(1, 100, 1, time=15),  # BAD_TIME
-    ))
+    events = ex.process(
+        messages(
+            limit(0, 100, 1, time=10),  # BAD_SIDE: clock 10
+            {"kind": 9, "time": 50},  # BAD_KIND: clock stays
+            {"kind": MsgKind.CANCEL, "order_id": 4, "time": 20},  # UNKNOWN_ORDER: clock 20
+            limit(1, 100, 1, time=15),  # BAD_TIME
+        )
+    )
     assert rows(events, ("kind", "reason", "time", "msg_index")) == [
-        (E.REJECTED, R.BAD_SIDE, 10, 0), (E.REJECTED, R.BAD_KIND, 50, 1),
-        (E.REJECTED, R.UNKNOWN_ORDER, 20, 2), (E.REJECTED, R.BAD_TIME, 15, 3)]
+        (E.REJECTED, R.BAD_SIDE, 10, 0),
+        (E.REJECTED, R.BAD_KIND, 50, 1),
+        (E.REJECTED, R.UNKNOWN_ORDER, 20, 2),
+        (E.REJECTED, R.BAD_TIME, 15, 3),
+    ]
     assert ex.clock == 20
 
 
 def test_order_ids_count_accepted_limit_and_market_orders_only() -> None:
     ex = exchange()
-    events = ex.process(messages(
-        limit(1, 100, 1),
-        limit(1, 100, 0),  # rejected: no id
-        {"kind": MsgKind.MARKET, "side": -1, "qty": 1},
-        {"kind": MsgKind.CANCEL, "order_id": 1},
-        limit(-1, 100, 1),
-    ))
+    events = ex.process(
+        messages(
+            limit(1, 100, 1),
+            limit(1, 100, 0),  # rejected: no id
+            {"kind": MsgKind.MARKET, "side": -1, "qty": 1},
+            {"kind": MsgKind.CANCEL, "order_id": 1},
+            limit(-1, 100, 1),
+        )
+    )
     accepted = events[events["kind"] == E.ACCEPTED]
     assert accepted["order_id"].tolist() == [1, 2, 3]
 
@@ -580,8 +607,13 @@ def test_event_buffer_grows_for_a_sweep_of_many_orders() -> None:
 
 
 def run_python(script: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(script), *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )
 
 
 def test_self_trade_cancels_fit_in_the_event_buffer() -> None:
@@ -616,8 +648,9 @@ def test_kernels_run_without_jit_and_agree_with_the_jitted_run(tmp_path: Path) -
         ex = Exchange(40, 256, stp=Stp.CANCEL_RESTING)
         np.save(sys.argv[2], ex.process(np.load(sys.argv[1])))
     """
-    result = run_python(script, str(tmp_path / "messages.npy"), str(tmp_path / "events.npy"),
-                        NUMBA_DISABLE_JIT="1")
+    result = run_python(
+        script, str(tmp_path / "messages.npy"), str(tmp_path / "events.npy"), NUMBA_DISABLE_JIT="1"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     jitted = Exchange(40, 256, stp=Stp.CANCEL_RESTING).process(stream)
     assert np.load(tmp_path / "events.npy").tobytes() == jitted.tobytes()

@@ -87,8 +87,13 @@ DRAWS = st.builds(
     dt=st.integers(0, 3),
     fault=st.integers(0, 39),
 )
-KINDS = [MsgKind.LIMIT] * 9 + [MsgKind.MARKET] * 2 + [MsgKind.CANCEL] * 4 + [MsgKind.REDUCE] * 2 + [
-    MsgKind.MODIFY] * 3
+KINDS = (
+    [MsgKind.LIMIT] * 9
+    + [MsgKind.MARKET] * 2
+    + [MsgKind.CANCEL] * 4
+    + [MsgKind.REDUCE] * 2
+    + [MsgKind.MODIFY] * 3
+)
 TIFS = [Flag.GTC] * 7 + [Flag.IOC] * 2 + [Flag.POST_ONLY]
 FAULTS = ["kind", "side", "qty", "price", "flags", "time"]
 
@@ -184,8 +189,10 @@ class Stream:
 
     def __repr__(self) -> str:
         rows = "\n".join(f"    {i}: {describe(m)}" for i, m in enumerate(self.messages))
-        return (f"Stream(n_levels={self.n_levels}, max_orders={self.max_orders}, stp={Stp(self.stp).name}, "
-                f"messages=\n{rows})")
+        return (
+            f"Stream(n_levels={self.n_levels}, max_orders={self.max_orders}, stp={Stp(self.stp).name}, "
+            f"messages=\n{rows})"
+        )
 
     def _repr_pretty_(self, printer, cycle) -> None:  # what Hypothesis shows for a failing example
         printer.text(repr(self))
@@ -194,8 +201,10 @@ class Stream:
 def describe(m) -> str:
     kind = int(m["kind"])
     kind = MsgKind(kind).name if kind in set(MsgKind) else f"kind={kind}"
-    return (f"{kind} t={m['time']} id={m['order_id']} side={m['side']} price={m['price']} qty={m['qty']} "
-            f"owner={m['owner']} flags={m['flags']}")
+    return (
+        f"{kind} t={m['time']} id={m['order_id']} side={m['side']} price={m['price']} qty={m['qty']} "
+        f"owner={m['owner']} flags={m['flags']}"
+    )
 
 
 @st.composite
@@ -370,9 +379,17 @@ def check_trades(events: list[Event], ledger: Ledger, stp: int) -> None:
             assert trade.owner != trade.other_owner
         assert maker_fill.kind in FILLS and taker_fill.kind in FILLS
         assert (maker_fill.order_id, maker_fill.owner, maker_fill.other_id, maker_fill.other_owner) == (
-            trade.order_id, trade.owner, trade.other_id, trade.other_owner)
+            trade.order_id,
+            trade.owner,
+            trade.other_id,
+            trade.other_owner,
+        )
         assert (taker_fill.order_id, taker_fill.owner, taker_fill.other_id, taker_fill.other_owner) == (
-            trade.other_id, trade.other_owner, trade.order_id, trade.owner)
+            trade.other_id,
+            trade.other_owner,
+            trade.order_id,
+            trade.owner,
+        )
         assert maker_fill.qty == taker_fill.qty == trade.qty > 0
         assert maker_fill.remaining == trade.remaining
         assert maker_fill.price == taker_fill.price == trade.price

@@ -16,6 +16,7 @@ from intags_env.generator.background import GeneratorBackground
 from intags_env.generator.env import WorldAgentEnv
 from intags_env.generator.orderstream import order_stream
 from intags_env.generator.policy import (
+    GeneratorPolicy,
     SB3OrderPolicy,
     behaviour_cloning,
     generator_policy_kwargs,
@@ -35,7 +36,9 @@ def _model(seed: int = 0, orders_per_step: int = 1) -> PPO:
     env = WorldAgentEnv(
         real_set=REAL, horizons=3, start="09:35", end="09:36", orders_per_step=orders_per_step
     )
-    return PPO("MlpPolicy", env, policy_kwargs=generator_policy_kwargs(), n_steps=64, seed=seed, device="cpu")
+    return PPO(
+        GeneratorPolicy, env, policy_kwargs=generator_policy_kwargs(), n_steps=64, seed=seed, device="cpu"
+    )
 
 
 def _nll(model: PPO, obs: np.ndarray, actions: np.ndarray) -> float:
@@ -122,7 +125,7 @@ def test_quick_training_runs_end_to_end_and_resumes(tmp_path) -> None:
         steps=1024,
         eval_every=1024,
     )
-    settings = replace(settings, n_steps=512, batch_size=256, workers=1)
+    settings = replace(settings, n_steps=512, batch_size=256, workers=1, method="ppo")
     report = train_generator(settings, tmp_path, progress=False)
     for key in ("pretrained", "intags", "floor"):
         assert np.isfinite(report[key]["mmd2"])

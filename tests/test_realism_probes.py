@@ -244,12 +244,14 @@ def generator_zip(tmp_path_factory) -> str:
     from stable_baselines3 import PPO
 
     from intags_env.generator.env import WorldAgentEnv
-    from intags_env.generator.policy import generator_policy_kwargs
+    from intags_env.generator.policy import GeneratorPolicy, generator_policy_kwargs
     from intags_env.generator.train import TrainSettings, save_generator
 
     real_set = np.random.default_rng(0).normal(size=(16, 3)) * 2e-5  # unused: no training here
     env = WorldAgentEnv(real_set=real_set, horizons=3, start="09:35", end="09:36")
-    model = PPO("MlpPolicy", env, policy_kwargs=generator_policy_kwargs(), n_steps=64, seed=0, device="cpu")
+    model = PPO(
+        GeneratorPolicy, env, policy_kwargs=generator_policy_kwargs(), n_steps=64, seed=0, device="cpu"
+    )
     path = tmp_path_factory.mktemp("generator") / "g.zip"
     save_generator(model, path, replace(TrainSettings(), start="09:35", end="09:36"))
     return str(path)

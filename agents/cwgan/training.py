@@ -112,7 +112,7 @@ class CWGANSettings:
     beta2: float = 0.9
     gp_weight: float = 10.0
     tau: float = 1.0  # Gumbel-softmax temperature of the generator's gradient
-    mle_weight: float = 0.0  # weight of the real orders' negative log-likelihood in G's loss (0: pure WGAN)
+    mle_weight: float = 1.0  # weight of the real orders' negative log-likelihood in G's loss (0: pure WGAN)
     ema: float = 0.999  # the saved generator is this exponential moving average of G's weights (0: off)
     closed_loop_sessions: int = 6  # generated sessions per evaluation (0: none), see session.closed_loop
     eval_every: int = 250

@@ -4,20 +4,24 @@ buy/sell balance of its order flow, on held-out seeds, in worker processes."""
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..data.lobster import LobsterData
 from ..envs.background import Background
 from ..envs.session import TradingSession
 from ..intags.distances import mmd2, permutation_test
 from ..intags.experiment import ConfoundedTrader, trajectory, trajectory_feedback
+from ..intags.rich import background_flow, rich_feedback, rich_feedback_names
+from ..metrics.facts import SUMMARY_FACTS, summary_facts
 from ..world import WorldConfig, resolve_config
 from ..world.config import NS_PER_SECOND
-from .background import trained_window
+from ..world.world import WorldError
+from .background import GeneratorBackground, trained_window
 from .reward import FeedbackReward
 
 __all__ = [
@@ -33,9 +37,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class EpisodeStats:
-    feedback: np.ndarray  # (H,), NaN when it cannot be computed
+    """One session with the experimental trader: its causal feedback and the background's facts."""
+
+    feedback: np.ndarray  # (H,) the paper's mid-only IPW feedback, NaN when it cannot be computed
     buy_volume: int  # background aggressor volume, the experimental trader's trades left out
     sell_volume: int
+    rich: np.ndarray | None = None  # (H + 5,) intags.rich feedback (Hajek), NaN when not computable
+    facts: np.ndarray | None = None  # metrics.facts.SUMMARY_FACTS of the window
 
     @property
     def imbalance(self) -> float:
@@ -50,38 +58,85 @@ def episode_stats(
     horizons: int,
     warmup_s: float,
 ) -> EpisodeStats:
-    """One session with the experimental trader from ``warmup_s`` after the start: its feedback and the
-    background's buy and sell aggressor volume over the trader's window."""
+    """One session with the experimental trader from ``warmup_s`` after the start: its feedback (paper's
+    and rich), the background's buy and sell aggressor volume over the trader's window, and the window's
+    summary facts."""
     session = TradingSession(market, n_learners=0, scripted=[trader])
     start = session.start_ns + int(warmup_s * NS_PER_SECOND)
     session.reset(seed, scripted_from=start)
     session.advance(session.end_ns)
-    try:
-        f = trajectory_feedback(trajectory(trader, session.mid()), horizons)
-    except ValueError:
-        f = np.full(horizons, np.nan)
     trades = session.world.trades_since(0)
     at = session.owner(0)
+    try:
+        traj = trajectory(trader, session.mid())
+        f = trajectory_feedback(traj, horizons)
+        flow = background_flow(trades, at, traj.times, session.end_ns)
+        rich = rich_feedback(traj, flow, horizons)
+    except ValueError:
+        f = np.full(horizons, np.nan)
+        rich = np.full(len(rich_feedback_names(horizons)), np.nan)
     background = (trades["taker_owner"] != at) & (trades["maker_owner"] != at) & (trades["time"] >= start)
     side, qty = trades["side"][background], trades["qty"][background]
-    return EpisodeStats(f, int(qty[side > 0].sum()), int(qty[side < 0].sum()))
+    facts = summary_facts(_window_lobster(session.world, start))
+    return EpisodeStats(f, int(qty[side > 0].sum()), int(qty[side < 0].sum()), rich, facts)
+
+
+def _window_lobster(world: Any, start: int) -> LobsterData:
+    """The session's messages from ``start``: a generator's own flow (without the copy of the real book
+    it starts from), or the real market's messages from the window's start."""
+    if hasattr(world, "generated_lobster"):
+        return world.generated_lobster()
+    data = world.result(copy=False).lobster
+    return replace(data.select(data.messages["time"] >= start), start_ns=start)
 
 
 _MODELS: dict[str, Any] = {}
+_BACKGROUNDS: dict[tuple, Any] = {}
+_SAVED_OFFSETS: dict[str, Any] = {}
 
 
 def _generator_episode(args: tuple) -> EpisodeStats:
-    path, real, start, end, trader, seed, horizons = args
-    from .background import GeneratorBackground
-
+    """One episode of a saved generator (a picklable job): ``(path, real, start, end, trader, seed,
+    horizons[, logit_offsets])``; the offsets, when given, replace the SB3 generator's adapter (ES
+    candidates). The model and its background are loaded once per process. A session in which the
+    generator runs away (``WorldError``) gives NaN feedback and facts."""
+    path, real, start, end, trader, seed, horizons, *rest = args
+    offsets = rest[0] if rest else None
     if path not in _MODELS:
         import torch
 
         torch.set_num_threads(1)
         _MODELS.clear()
+        _BACKGROUNDS.clear()
         _MODELS[path] = _load_policy(path)
-    background = GeneratorBackground(_MODELS[path], real=real, start=start, end=end, n_external=1)
-    return episode_stats(background, trader, seed, horizons, warmup_s=0.0)
+        adapted = getattr(_MODELS[path], "policy", None)
+        _SAVED_OFFSETS[path] = getattr(adapted, "logit_offsets", None)
+        if _SAVED_OFFSETS[path] is not None:
+            _SAVED_OFFSETS[path] = _SAVED_OFFSETS[path].clone()
+    policy = _MODELS[path]
+    key = (path, str(real), start, end)
+    if key not in _BACKGROUNDS:
+        _BACKGROUNDS.clear()
+        _BACKGROUNDS[key] = GeneratorBackground(policy, real=real, start=start, end=end, n_external=1)
+    saved = _SAVED_OFFSETS[path]
+    if saved is not None:
+        import torch
+
+        chosen = saved if offsets is None else torch.as_tensor(offsets, dtype=torch.float32)
+        policy.policy.logit_offsets.copy_(chosen)
+    elif offsets is not None:
+        raise ValueError(f"{path} has no logit adapter (not a GeneratorPolicy): retrain it")
+    try:
+        return episode_stats(_BACKGROUNDS[key], trader, seed, horizons, warmup_s=0.0)
+    except WorldError:
+        nan = np.full(horizons, np.nan)
+        return EpisodeStats(
+            nan,
+            0,
+            0,
+            np.full(len(rich_feedback_names(horizons)), np.nan),
+            np.full(len(SUMMARY_FACTS), np.nan),
+        )
 
 
 def _load_policy(path: str) -> Any:

@@ -1,13 +1,15 @@
 """The generator as a Stable-Baselines3 policy, its behaviour cloning, and its use as a background.
 
-The policy is SB3's ``ActorCriticPolicy`` (PPO / A2C) with ``OrderHistoryExtractor`` over the state
-history. SB3 turns the ``MultiDiscrete`` action into one categorical head per field on top of the
-shared features. The action is factorised by type (:mod:`.spec`): the type head picks the order type and
-each type has heads of its own for side, price, size, delay, ... so, given the state, a cancel's level
-follows the cancels' distribution and a market order's delay the market orders'. Behaviour cloning
-maximises the likelihood of the type and of the fields of that type only (``spec.FIELD_MASK``); the
-sampler draws the type, then that type's fields (the others are 0, ignored by the decoder). Models are
-saved and loaded with SB3's own ``save``/``load``.
+The policy is :class:`GeneratorPolicy`, SB3's ``ActorCriticPolicy`` (PPO / A2C) with
+``OrderHistoryExtractor`` over the state history and fixed per-spread-bucket logit offsets (zero after
+cloning; INTAGS fine-tuning by evolution strategies moves only those, see :mod:`.adapter`). SB3 turns the
+``MultiDiscrete`` action into one categorical head per field on top of the shared features. The action is
+factorised by type (:mod:`.spec`): the type head picks the order type and each type has heads of its own
+for side, price, size, delay, ... so, given the state, a cancel's level follows the cancels' distribution
+and a market order's delay the market orders'. Behaviour cloning maximises the likelihood of the type and
+of the fields of that type only (``spec.FIELD_MASK``); the sampler draws the type, then that type's
+fields (the others are 0, ignored by the decoder). Models are saved and loaded with SB3's own
+``save``/``load``.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from tqdm.auto import tqdm
 
 from .spec import ACTION_NVEC, FEATURE_NAMES, FIELD_MASK, HISTORY, N_FIELDS
 
 __all__ = [
+    "GeneratorPolicy",
     "OrderHistoryExtractor",
     "masked_log_likelihood",
     "SB3OrderPolicy",
@@ -54,7 +58,80 @@ class OrderHistoryExtractor(BaseFeaturesExtractor):
         return self.over_time(self.per_state(states).flatten(start_dim=1))
 
 
+#: Spread buckets of the logit adapter: a spread of 1 tick, of 2 or more (or a one-sided book).
+SPREAD_EDGES = (1, 2)
+_SPREAD = (HISTORY - 1) * len(FEATURE_NAMES) + FEATURE_NAMES.index("log_spread_ticks")
+_TWO_SIDED = (HISTORY - 1) * len(FEATURE_NAMES) + FEATURE_NAMES.index("two_sided")
+
+
+class GeneratorPolicy(ActorCriticPolicy):
+    """SB3's actor-critic policy plus a logit adapter: ``logit_offsets[b]`` (a buffer of shape
+    ``(len(spread_edges), sum(nvec))``, zeros by default) is added to the action logits in a state whose
+    spread falls in bucket ``b`` (``spread_edges``: lower edges in ticks; a one-sided book counts as the
+    widest bucket). A clone has zero offsets and is exactly SB3's policy; fine-tuning the offsets alone
+    moves the generator in a few dozen interpretable directions while the cloned network stays intact.
+    Saved and loaded with the model (``PPO.save`` / ``PPO.load``)."""
+
+    def __init__(self, *args: Any, spread_edges: tuple[int, ...] = SPREAD_EDGES, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spread_edges = tuple(int(e) for e in spread_edges)
+        width = int(np.sum(self.action_space.nvec))
+        self.register_buffer("logit_offsets", torch.zeros(len(self.spread_edges), width))
+        self.register_buffer("_edges", torch.as_tensor(self.spread_edges, dtype=torch.float32))
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        return {**super()._get_constructor_parameters(), "spread_edges": self.spread_edges}
+
+    def spread_bucket(self, observations: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` adapter bucket of each observation (its latest state's spread)."""
+        obs = observations.reshape(len(observations), -1)
+        ticks = torch.round(torch.expm1(obs[:, _SPREAD]))
+        bucket = torch.searchsorted(self._edges, ticks.contiguous(), right=True) - 1
+        bucket = bucket.clamp(0, len(self.spread_edges) - 1)
+        return torch.where(obs[:, _TWO_SIDED] > 0.5, bucket, len(self.spread_edges) - 1)
+
+    def _latents(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.extract_features(obs)
+        if self.share_features_extractor:
+            return self.mlp_extractor(features)
+        pi_features, vf_features = features
+        return self.mlp_extractor.forward_actor(pi_features), self.mlp_extractor.forward_critic(vf_features)
+
+    def _adapted_distribution(self, obs: torch.Tensor, latent_pi: torch.Tensor) -> Any:
+        logits = self.action_net(latent_pi) + self.logit_offsets[self.spread_bucket(obs.float())]
+        return self.action_dist.proba_distribution(action_logits=logits)
+
+    # the three SB3 paths that build the action distribution (acting, PPO's loss, predict), adapted
+
+    def forward(
+        self, obs: torch.Tensor, deterministic: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        latent_pi, latent_vf = self._latents(obs)
+        distribution = self._adapted_distribution(obs, latent_pi)
+        actions = distribution.get_actions(deterministic=deterministic)
+        log_prob = distribution.log_prob(actions)
+        return actions.reshape((-1, *self.action_space.shape)), self.value_net(latent_vf), log_prob
+
+    def evaluate_actions(
+        self, obs: torch.Tensor, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        latent_pi, latent_vf = self._latents(obs)
+        distribution = self._adapted_distribution(obs, latent_pi)
+        return self.value_net(latent_vf), distribution.log_prob(actions), distribution.entropy()
+
+    def get_distribution(self, obs: torch.Tensor) -> Any:
+        features = BasePolicy.extract_features(self, obs, self.pi_features_extractor)
+        return self._adapted_distribution(obs, self.mlp_extractor.forward_actor(features))
+
+    def action_logits(self, observations: torch.Tensor) -> torch.Tensor:
+        """``(B, sum(nvec))`` adapted action logits (all fields side by side), without distributions."""
+        features = BasePolicy.extract_features(self, observations, self.pi_features_extractor)
+        latent = self.mlp_extractor.forward_actor(features)
+        return self.action_net(latent) + self.logit_offsets[self.spread_bucket(observations)]
+
+
 def generator_policy_kwargs() -> dict[str, Any]:
+    """``policy_kwargs`` of the generator's :class:`GeneratorPolicy` (pass the class as the policy)."""
     return {
         "features_extractor_class": OrderHistoryExtractor,
         "net_arch": {"pi": [64], "vf": [64]},
@@ -80,10 +157,13 @@ class SB3OrderPolicy:
         policy = self.policy
         with torch.no_grad():
             obs = torch.as_tensor(observation, dtype=torch.float32).reshape(1, -1)
-            latent = policy.mlp_extractor.forward_actor(
-                policy.extract_features(obs, policy.pi_features_extractor)
-            )
-            logits = policy.action_net(latent)[0].numpy().astype(np.float64)
+            if isinstance(policy, GeneratorPolicy):
+                logits = policy.action_logits(obs)[0].numpy().astype(np.float64)
+            else:
+                latent = policy.mlp_extractor.forward_actor(
+                    policy.extract_features(obs, policy.pi_features_extractor)
+                )
+                logits = policy.action_net(latent)[0].numpy().astype(np.float64)
         out = []
         for part in np.split(logits, self._splits):
             e = np.exp(part - part.max())

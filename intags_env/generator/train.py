@@ -1,4 +1,7 @@
-"""Train a world-agent generator: behaviour cloning on a real order stream, then INTAGS fine-tuning by PPO.
+"""Train a world-agent generator: behaviour cloning on a real order stream, then INTAGS fine-tuning.
+
+The default method is CMA-ES on the clone's logit adapter (:mod:`.train_es`); ``method="ppo"`` runs the
+pipeline below.
 
 1. The real feedback set of the training reward (cached on disk) and held-out real sets for evaluation
    and for the real-vs-real floor are collected from the real market in the generator's window.
@@ -38,9 +41,10 @@ from .background import GeneratorBackground
 from .env import DEFAULT_CACHE, WorldAgentEnv, default_trader, real_feedback
 from .evaluate import Evaluation, evaluate_generator, mmd_difference_ci, real_episode_stats, summarise
 from .orderstream import grouped, order_stream
-from .policy import behaviour_cloning, generator_policy_kwargs
+from .policy import GeneratorPolicy, behaviour_cloning, generator_policy_kwargs
 from .reward import FeedbackReward
 from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY
+from .train_es import train_es
 
 __all__ = ["TrainSettings", "bc_dataset", "clone_generator", "train_generator"]
 
@@ -52,6 +56,7 @@ class TrainSettings:
     real: str = "rmsc04"
     start: str = "09:35"
     end: str = "09:45"
+    method: str = "es"  # "es": CMA-ES on the clone's logit adapter (.es); "ppo": SB3 PPO on WorldAgent-v0
     horizons: int = 5
     real_episodes: int = 200  # reward's real feedback set
     eval_episodes: int = 40  # generator episodes per evaluation along training
@@ -71,6 +76,32 @@ class TrainSettings:
     ent_coef: float = 0.0
     seed: int = 0
     workers: int = 2
+    # --- method "es" (see .es): generations x popsize x es_episodes generator episodes
+    generations: int = 14
+    popsize: int = 12
+    es_episodes: int = 8  # episodes per candidate, on seeds common to the generation
+    sigma0: float = 0.3  # initial step size, logits
+    es_real_episodes: int = 200  # real episodes behind the objective's real sets
+    check_episodes: int = 32  # fixed check episodes that pick the kept adapter
+    check_every: int = 2
+    facts_weight: float = 1.0
+    kl_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.method not in ("es", "ppo"):
+            raise ValueError(f"method must be 'es' or 'ppo', got {self.method!r}")
+        least = {"generations": 1, "popsize": 2, "es_episodes": 2, "es_real_episodes": 2, "check_episodes": 2}
+        for name, low in least.items():
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be at least {low}, got {getattr(self, name)}")
+        if self.check_every < 1 or not self.sigma0 > 0:
+            raise ValueError(
+                f"check_every and sigma0 must be positive, got {self.check_every}, {self.sigma0}"
+            )
+        if self.facts_weight < 0 or self.kl_weight < 0:
+            raise ValueError(
+                f"facts_weight and kl_weight must be >= 0, got {self.facts_weight}, {self.kl_weight}"
+            )
 
     @classmethod
     def quick(cls) -> TrainSettings:
@@ -86,6 +117,11 @@ class TrainSettings:
             steps=2048,
             eval_every=2048,
             n_envs=1,
+            generations=4,
+            popsize=6,
+            es_episodes=4,
+            es_real_episodes=40,
+            check_episodes=8,
         )
 
 
@@ -139,6 +175,8 @@ def train_generator(
 
     With ``settings.n_envs > 1`` the environments run in worker processes (SB3's ``SubprocVecEnv``), so a
     script calling this needs the ``if __name__ == "__main__":`` guard."""
+    if settings.method == "es":
+        return train_es(settings, out, resume=resume, progress=progress)
     out = Path(out)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)  # small networks, batch-1 inference: threads only contend with the env workers
@@ -211,7 +249,7 @@ def train_generator(
         curve = json.loads(curve_path.read_text()) if curve_path.exists() else []
     else:
         model = PPO(
-            "MlpPolicy",
+            GeneratorPolicy,
             env,
             policy_kwargs=generator_policy_kwargs(),
             learning_rate=s.learning_rate,
@@ -284,18 +322,29 @@ def clone_generator(settings: TrainSettings, out: str | Path, *, progress: bool 
     ``bc_losses.json``). This is the generator a recorded day gives (a LOBSTER file cannot answer the
     experimental trader, so there is no interactive feedback to fine-tune on); its background starts from
     ``settings.real``'s book."""
+    observations, actions = bc_dataset(settings, progress)
+    return clone_on(settings, observations, actions, out, progress)
+
+
+def clone_on(
+    settings: TrainSettings,
+    observations: np.ndarray,
+    actions: np.ndarray,
+    out: str | Path,
+    progress: bool = True,
+) -> Path:
+    """Behaviour cloning on given (state history, order) pairs into ``out/pretrained.zip``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     s = settings
     model = PPO(
-        "MlpPolicy",
+        GeneratorPolicy,
         DummyVecEnv([lambda: _OrderSpaces(s.orders_per_step)]),
         policy_kwargs=generator_policy_kwargs(),
         seed=s.seed,
         device="cpu",
     )
-    observations, actions = bc_dataset(s, progress)
     losses = behaviour_cloning(model, observations, actions, epochs=s.pretrain_epochs, progress=progress)
     save_generator(model, out / "pretrained.zip", s)
     (out / "bc_losses.json").write_text(json.dumps(losses))

@@ -75,7 +75,15 @@ class ConfoundedTrader:
 
     def reset(self, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(seed)
-        self.log = {"action": [], "propensity": [], "mid": [], "state": []}
+        self.log = {
+            "action": [],
+            "propensity": [],
+            "mid": [],
+            "state": [],
+            "time": [],
+            "spread": [],
+            "touch_imbalance": [],
+        }
         self._last_mid: float | None = None
 
     def propensity(self, z: float) -> float:
@@ -94,7 +102,17 @@ class ConfoundedTrader:
         self._last_mid = mid
         p = self.propensity(z)
         a = int(self.rng.random() < p)
-        for key, value in (("action", a), ("propensity", p), ("mid", mid), ("state", z)):
+        bid, ask = int(view.bid_sizes[0]), int(view.ask_sizes[0])
+        logged = (
+            ("action", a),
+            ("propensity", p),
+            ("mid", mid),
+            ("state", z),
+            ("time", view.time),
+            ("spread", view.spread),
+            ("touch_imbalance", (bid - ask) / (bid + ask) if bid + ask else 0.0),
+        )
+        for key, value in logged:
             self.log[key].append(value)
         return [Order(1 if a else -1, self.size)], True
 
@@ -104,10 +122,16 @@ class ConfoundedTrader:
 
 @dataclass(frozen=True)
 class Trajectory:
+    """What an experimental trader logged in one session; the market's state is read at each decision,
+    before the decision's order."""
+
     actions: np.ndarray
     propensities: np.ndarray
     mids: np.ndarray  # at each decision (before the decision's order), then one more at the end
     states: np.ndarray
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # ns of each decision
+    spreads: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cents, at each decision
+    touch_imbalances: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (bid - ask) / (bid + ask)
 
 
 def trajectory(trader: ConfoundedTrader, final_mid: float | None) -> Trajectory:
@@ -117,7 +141,13 @@ def trajectory(trader: ConfoundedTrader, final_mid: float | None) -> Trajectory:
         raise ValueError(f"{trader.name} made no decision (no two-sided book at any decision time)")
     mids = np.asarray(log["mid"] + [final_mid or log["mid"][-1]], float)
     return Trajectory(
-        np.asarray(log["action"], np.int8), np.asarray(log["propensity"]), mids, np.asarray(log["state"])
+        np.asarray(log["action"], np.int8),
+        np.asarray(log["propensity"]),
+        mids,
+        np.asarray(log["state"]),
+        np.asarray(log["time"], np.int64),
+        np.asarray(log["spread"], float),
+        np.asarray(log["touch_imbalance"], float),
     )
 
 

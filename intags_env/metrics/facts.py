@@ -54,7 +54,16 @@ from intags_env.metrics.series import (
     pearson,
 )
 
-__all__ = ["ACF_LAGS", "QUANTILES", "RETURN_SCALES", "FactSeries", "fact_series", "stylized_facts"]
+__all__ = [
+    "ACF_LAGS",
+    "QUANTILES",
+    "RETURN_SCALES",
+    "SUMMARY_FACTS",
+    "FactSeries",
+    "fact_series",
+    "stylized_facts",
+    "summary_facts",
+]
 
 #: Clock scales of the return facts: label -> step in ns.
 RETURN_SCALES: dict[str, int] = {
@@ -138,6 +147,41 @@ def fact_series(data: LobsterData) -> FactSeries:
         depth_l5_bid=data.bid_depth(5)[data.has_bid] if levels5 else None,
         depth_l5_ask=data.ask_depth(5)[data.has_ask] if levels5 else None,
         tick_size=data.tick_size,
+    )
+
+
+#: The per-session facts of :func:`summary_facts`, in order.
+SUMMARY_FACTS = (
+    "spread_ticks_mean",
+    "spread_share_1tick",
+    "log_messages_per_s",
+    "return_std_bp_10s",
+    "depth_l1_mean",
+    "order_size_mean",
+    "share_same_timestamp",
+)
+
+
+def summary_facts(data: LobsterData) -> np.ndarray:
+    """A short vector of one session's facts (``SUMMARY_FACTS``: the distributions' centres that a
+    learned market gets wrong first), cheap enough to compute for every training episode; NaN where a
+    fact is undefined (no two-sided book, fewer than two 10-s returns, no new order)."""
+    series = fact_series(data)
+    seconds = max((data.end_ns - data.start_ns) / NS_PER_SECOND, 1e-9)
+    spread = series.spread_ticks
+    depth = np.concatenate([series.depth_l1_bid, series.depth_l1_ask]).astype(float)
+    returns = series.returns["10s"]
+    gaps = series.interarrival_s
+    return np.array(
+        [
+            _nanmean(spread),
+            _nanmean((spread == 1).astype(float)) if spread.size else np.nan,
+            np.log(max(len(data.messages), 1) / seconds),
+            float(np.std(returns) * 1e4) if returns.size >= 2 else np.nan,
+            _nanmean(depth),
+            _nanmean(series.order_sizes.astype(float)),
+            _nanmean((gaps == 0).astype(float)) if gaps.size else np.nan,
+        ]
     )
 
 

@@ -19,10 +19,10 @@ from ..generator.reward import FeedbackReward
 from ..intags.distances import energy_distance, mmd2, permutation_test
 from ..intags.experiment import ConfoundedTrader
 from ..seeds import REALISM_COMPARISON, REALISM_FACTS, REALISM_FACTS_REFERENCE, REALISM_REFERENCE
+from ..workers import parallel_map
 from ..world import WorldError
 from .facts_distance import facts_distances, pooled_samples
 from .markets import Market, causal_episode, market_session
-from .workers import parallel_map
 
 __all__ = ["CausalResult", "Window", "causal_comparison", "facts_comparison"]
 

@@ -29,10 +29,10 @@ import numpy as np
 from ..data.lobster import LobsterData
 from ..generator.background import GeneratorBackground
 from ..generator.orderstream import order_stream
+from ..workers import parallel_map
 from ..world.world import WorldError
 from .facts_distance import DISTRIBUTIONS, facts_distances, pooled_samples
 from .markets import Market, _model_background, market_session
-from .workers import parallel_map
 
 __all__ = ["SessionOutcome", "fidelity_figures", "run_sessions", "session_outcome"]
 

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from ..envs.background import Background, make_background
+from ..workers import worker_pool
 from ..world import WorldConfig
 from ..world.config import format_time_of_day, parse_time_of_day
-from .workers import worker_pool
 
 __all__ = ["REAL_MARKET", "MarketWindow", "MarketLike", "as_market", "seed_list"]
 

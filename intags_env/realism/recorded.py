@@ -27,11 +27,11 @@ from ..generator.reward import FeedbackReward
 from ..intags.distances import mmd2, permutation_test
 from ..intags.observational import session_feedback
 from ..seeds import REALISM_RECORDED
+from ..workers import parallel_map
 from ..world import WorldError
 from ..world.config import NS_PER_SECOND, parse_time_of_day
 from .facts_distance import facts_distances, pooled_samples
 from .markets import Market, market_session
-from .workers import parallel_map
 
 __all__ = ["day_windows", "recorded_comparison"]
 

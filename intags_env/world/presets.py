@@ -2,7 +2,8 @@
 
 ``rmsc04`` is ABIDES' RMSC04 reference market (1000 noise, 102 value, 2 adaptive market makers,
 12 momentum agents, 09:30-10:00); ``small`` is a quick market for tests and examples; ``amzn`` is the
-population calibrated to a real NASDAQ day (AMZN, 2012-06-21, LOBSTER sample) by ``intags calibrate``.
+population calibrated to a real NASDAQ day (AMZN, 2012-06-21, LOBSTER sample) by ``intags calibrate``;
+``rmsc04_responsive`` is rmsc04 whose market makers answer trading (the INTAGS response experiment).
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ from .config import (
 
 def rmsc04() -> WorldConfig:
     return WorldConfig(name="rmsc04", latency=LatencyConfig(model="line"))
+
+
+def rmsc04_responsive() -> WorldConfig:
+    """rmsc04 whose two market makers size their quotes at 20% of the volume they see traded (rmsc04:
+    2.5%): they deepen the book when someone trades. Its passive flow looks like rmsc04's; an experimental
+    trader's trades reveal the difference (``benchmarks/metric_power.py``, the response pair). The "real"
+    market of the INTAGS response experiment (``benchmarks/intags_training.py``): a clone learns only its
+    passive flow, INTAGS also sees how it answers."""
+    base = rmsc04()
+    return replace(base, name="rmsc04_responsive", market_makers=replace(base.market_makers, pov=0.2))
 
 
 def small() -> WorldConfig:
@@ -103,7 +114,12 @@ def amzn() -> WorldConfig:
     )
 
 
-PRESETS: dict[str, Callable[[], WorldConfig]] = {"rmsc04": rmsc04, "small": small, "amzn": amzn}
+PRESETS: dict[str, Callable[[], WorldConfig]] = {
+    "rmsc04": rmsc04,
+    "rmsc04_responsive": rmsc04_responsive,
+    "small": small,
+    "amzn": amzn,
+}
 
 
 def get_preset(name: str) -> WorldConfig:

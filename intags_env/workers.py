@@ -1,4 +1,4 @@
-"""One pool of worker processes shared by every measurement of a realism run.
+"""One pool of worker processes shared by every measurement of a run (realism, INTAGS training).
 
 Spawned, not forked: a fork copies torch's and Numba's thread pools and locks mid-use, and a child that
 touches them can wait forever. A spawned worker pays its imports, Numba cache loads and model loads once

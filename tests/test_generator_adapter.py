@@ -1,0 +1,172 @@
+"""The generator's logit adapter: zero is the clone, offsets act per spread bucket on every SB3 path,
+they survive save/load, the KL leash, and the ES objective."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from intags_env.generator.adapter import CloneKL, LogitAdapter
+from intags_env.generator.es import Objective
+from intags_env.generator.evaluate import EpisodeStats
+from intags_env.generator.policy import (
+    GeneratorPolicy,
+    SB3OrderPolicy,
+    generator_policy_kwargs,
+    load_generator,
+)
+from intags_env.generator.spec import ACTION_NVEC, FEATURE_NAMES, FIELD_NAMES, HISTORY
+from intags_env.generator.train import _OrderSpaces
+
+N = len(FEATURE_NAMES)
+
+
+def _model() -> PPO:
+    env = DummyVecEnv([lambda: _OrderSpaces(1)])
+    return PPO(GeneratorPolicy, env, policy_kwargs=generator_policy_kwargs(), seed=0, device="cpu")
+
+
+def _observations(spreads_ticks: list[int | None], seed: int = 0) -> np.ndarray:
+    """Random states whose latest spread is as given (None: a one-sided book)."""
+    obs = np.random.default_rng(seed).normal(size=(len(spreads_ticks), HISTORY * N)).astype(np.float32)
+    last = (HISTORY - 1) * N
+    for row, spread in zip(obs, spreads_ticks):
+        row[last + FEATURE_NAMES.index("log_spread_ticks")] = 0.0 if spread is None else np.log1p(spread)
+        row[last + FEATURE_NAMES.index("two_sided")] = 0.0 if spread is None else 1.0
+    return obs
+
+
+def test_spread_buckets_of_states() -> None:
+    policy = _model().policy
+    obs = torch.as_tensor(_observations([1, 2, 7, None]))
+    assert policy.spread_bucket(obs).tolist() == [0, 1, 1, 1]
+
+
+def test_zero_theta_is_the_clone_and_offsets_reach_every_sb3_path() -> None:
+    model = _model()
+    policy = model.policy
+    adapter = LogitAdapter(2)
+    obs = torch.as_tensor(_observations([1, 3, None, 1]))
+    base = policy.action_logits(obs).detach().clone()
+    adapter.apply(policy, np.zeros(adapter.dim))
+    assert torch.equal(policy.action_logits(obs), base)
+
+    theta = np.random.default_rng(1).normal(size=adapter.dim)
+    adapter.apply(policy, theta)
+    offsets = torch.as_tensor(adapter.offsets(theta), dtype=torch.float32)
+    expected = base + offsets[[0, 1, 1, 0]]
+    assert torch.allclose(policy.action_logits(obs), expected, atol=1e-5)
+    # SB3's own distribution (used by PPO's evaluate_actions and predict) sees the same logits
+    distribution = policy.get_distribution(obs).distribution
+    splits = torch.split(expected, [int(n) for n in ACTION_NVEC], dim=1)
+    for d, part in zip(distribution, splits):
+        assert torch.allclose(d.probs, torch.softmax(part, dim=1), atol=1e-5)
+    actions = torch.zeros((4, len(ACTION_NVEC)), dtype=torch.int64)
+    _, log_prob, _ = policy.evaluate_actions(obs, actions)
+    direct = sum(torch.log_softmax(part, dim=1)[:, 0] for part in splits)
+    assert torch.allclose(log_prob, direct, atol=1e-4)
+    # and the background's sampler
+    probabilities = SB3OrderPolicy(model).probabilities(obs[1].numpy())
+    assert np.allclose(probabilities[0], torch.softmax(splits[0][1], 0).numpy(), atol=1e-5)
+
+
+def test_adapter_basis_moves_only_the_named_fields() -> None:
+    adapter = LogitAdapter(2)
+    assert adapter.basis.shape == (2 * int(ACTION_NVEC.sum()), adapter.dim)
+    theta = np.zeros(adapter.dim)
+    theta[0] = 1.0  # bucket 0, the limit type's offset
+    offsets = adapter.offsets(theta)
+    assert offsets[0, 0] == 1.0 and np.count_nonzero(offsets) == 1
+    theta = np.zeros(adapter.dim)
+    theta[3] = 2.0  # bucket 0, limit side: sell +1, buy -1
+    start = int(ACTION_NVEC[: FIELD_NAMES.index("limit_side")].sum())
+    assert adapter.offsets(theta)[0, start : start + 2].tolist() == [-1.0, 1.0]
+    with pytest.raises(ValueError, match="shape"):
+        adapter.offsets(np.zeros(3))
+    with pytest.raises(ValueError, match="NaN"):
+        adapter.offsets(np.full(adapter.dim, np.nan))
+
+
+def test_offsets_survive_save_and_load(tmp_path) -> None:
+    model = _model()
+    adapter = LogitAdapter(2)
+    theta = np.random.default_rng(2).normal(size=adapter.dim)
+    adapter.apply(model.policy, theta)
+    model.save(tmp_path / "g.zip")
+    loaded = load_generator(tmp_path / "g.zip")
+    assert isinstance(loaded.policy, GeneratorPolicy)
+    assert torch.allclose(
+        loaded.policy.logit_offsets, torch.as_tensor(adapter.offsets(theta), dtype=torch.float32)
+    )
+
+
+def test_clone_kl_is_zero_at_the_clone_and_grows_with_the_offsets() -> None:
+    model = _model()
+    adapter = LogitAdapter(2)
+    kl = CloneKL(model.policy, _observations([1, 2, None, 1, 5, 1], seed=3))
+    assert kl(adapter.offsets(np.zeros(adapter.dim))) == pytest.approx(0.0, abs=1e-12)
+    direction = np.random.default_rng(4).normal(size=adapter.dim)
+    small, large = kl(adapter.offsets(0.1 * direction)), kl(adapter.offsets(direction))
+    assert 0.0 < small < large
+
+
+def _stats(rng: np.random.Generator, n: int, shift: float = 0.0) -> list[EpisodeStats]:
+    return [
+        EpisodeStats(rng.normal(size=5), 10, 10, rng.normal(size=10) + shift, rng.normal(size=7) + shift)
+        for _ in range(n)
+    ]
+
+
+def test_objective_prefers_episodes_like_the_real_ones_and_penalises_runaways() -> None:
+    rng = np.random.default_rng(5)
+    model = _model()
+    kl = CloneKL(model.policy, _observations([1, 2, 1, None]))
+    objective = Objective(_stats(rng, 100), kl, facts_weight=1.0, kl_weight=0.5)
+    zero = LogitAdapter(2).offsets(np.zeros(LogitAdapter(2).dim))
+    near = objective(_stats(rng, 30), zero)
+    far = objective(_stats(rng, 30, shift=2.0), zero)
+    assert near["objective"] < far["objective"]
+    assert far["rich_mmd2"] > near["rich_mmd2"] and far["facts_mmd2"] > near["facts_mmd2"]
+    runaway = _stats(rng, 30)
+    for i in range(10):
+        runaway[i] = EpisodeStats(np.full(5, np.nan), 0, 0, np.full(10, np.nan), np.full(7, np.nan))
+    assert objective(runaway, zero)["failed"] == pytest.approx(1 / 3)
+    assert objective(runaway, zero)["objective"] > near["objective"] + 0.3
+
+
+def test_es_training_runs_end_to_end_keeps_its_adapter_and_resumes(tmp_path) -> None:
+    from dataclasses import replace
+
+    from intags_env.generator.train import TrainSettings, train_generator
+
+    settings = replace(
+        TrainSettings.quick(),
+        end="09:37",
+        pretrain_sessions=2,
+        pretrain_epochs=1,
+        generations=2,
+        popsize=4,
+        es_episodes=2,
+        es_real_episodes=8,
+        check_episodes=3,
+        check_every=1,
+        final_episodes=4,
+        workers=1,
+    )
+    report = train_generator(settings, tmp_path, progress=False)
+    for market in ("pretrained", "intags", "floor"):
+        for kind in ("paper", "rich", "facts"):
+            assert np.isfinite(report[market][f"{kind}_mmd2"])
+    assert report["check"]["kept"] <= report["check"]["clone"]  # never keeps worse than the clone
+    theta = np.array(json.loads((tmp_path / "adapter.json").read_text())["theta"])
+    saved = load_generator(tmp_path / "generator.zip").policy.logit_offsets.numpy()
+    assert np.allclose(saved, LogitAdapter(2).offsets(theta), atol=1e-6)
+    assert (tmp_path / "mmd_curve.png").exists() and (tmp_path / "facts.md").exists()
+    assert any((tmp_path / "tb").rglob("events.out.tfevents.*"))
+    resumed = train_generator(replace(settings, generations=3), tmp_path, resume=True, progress=False)
+    assert [c["generation"] for c in resumed["curve"]] == [0, 1, 2, 3]  # carried on from the saved search
