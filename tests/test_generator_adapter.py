@@ -170,3 +170,24 @@ def test_es_training_runs_end_to_end_keeps_its_adapter_and_resumes(tmp_path) -> 
     assert any((tmp_path / "tb").rglob("events.out.tfevents.*"))
     resumed = train_generator(replace(settings, generations=3), tmp_path, resume=True, progress=False)
     assert [c["generation"] for c in resumed["curve"]] == [0, 1, 2, 3]  # carried on from the saved search
+
+
+def test_candidate_episodes_are_reproducible_and_restore_the_saved_adapter(tmp_path) -> None:
+    from dataclasses import replace
+
+    from intags_env.generator.env import default_trader
+    from intags_env.generator.evaluate import _generator_episode
+    from intags_env.generator.train import TrainSettings, save_generator
+
+    model = _model()
+    save_generator(model, tmp_path / "g.zip", replace(TrainSettings(), start="09:35", end="09:36"))
+    adapter = LogitAdapter(2)
+    theta = np.zeros(adapter.dim)
+    theta[[2, adapter.dim // 2 + 2]] = 3.0  # many more cancels, whatever the spread
+    job = (str(tmp_path / "g.zip"), "rmsc04", "09:35", "09:36", default_trader(), 11, 3)
+    first = _generator_episode(job)
+    moved = _generator_episode((*job, adapter.offsets(theta)))
+    again = _generator_episode(job)  # the saved (zero) adapter is back
+    np.testing.assert_array_equal(first.facts, again.facts)
+    np.testing.assert_array_equal(first.rich, again.rich)
+    assert not np.array_equal(first.facts, moved.facts)

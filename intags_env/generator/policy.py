@@ -131,10 +131,13 @@ class GeneratorPolicy(ActorCriticPolicy):
 
 
 def generator_policy_kwargs() -> dict[str, Any]:
-    """``policy_kwargs`` of the generator's :class:`GeneratorPolicy` (pass the class as the policy)."""
+    """``policy_kwargs`` of the generator's :class:`GeneratorPolicy` (pass the class as the policy). The
+    critic has a feature extractor of its own: PPO's value loss on unpredictable episode returns would
+    otherwise retrain the cloned actor's features."""
     return {
         "features_extractor_class": OrderHistoryExtractor,
         "net_arch": {"pi": [64], "vf": [64]},
+        "share_features_extractor": False,
     }
 
 

@@ -69,7 +69,7 @@ class TrainSettings:
     n_envs: int = 2
     orders_per_step: int = 1  # orders per PPO step (see WorldAgentEnv; > 1 is faster, clones worse)
     learning_rate: float = 1e-4
-    n_steps: int = 2048
+    n_steps: int = 4096  # per env: with 2 envs an update sees ~4 whole episodes (~1,800 orders each)
     batch_size: int = 512
     n_epochs: int = 4
     clip_range: float = 0.1
@@ -117,6 +117,7 @@ class TrainSettings:
             steps=2048,
             eval_every=2048,
             n_envs=1,
+            n_steps=2048,
             generations=4,
             popsize=6,
             es_episodes=4,
@@ -259,6 +260,7 @@ def train_generator(
             gamma=1.0,
             gae_lambda=1.0,
             clip_range=s.clip_range,
+            normalize_advantage=False,  # one reward per episode: normalising rescales noise into signal
             ent_coef=s.ent_coef,
             seed=s.seed,
             device="cpu",
