@@ -277,3 +277,26 @@ def test_a_market_order_takes_its_share_of_the_opposite_touch() -> None:
     n = bg.world.n_records
     bg.act(_order(MARKET, market_side=0, market_size=SWEEP_TOUCH))  # no asks: nothing to take
     assert bg.world.n_records == n and bg.decoder.noop_markets == noop + 1
+
+
+def test_a_generator_stuck_on_same_timestamp_is_capped_at_the_burst_contract() -> None:
+    from intags_env.generator.background import BURST_CAP
+
+    calls = []
+
+    def stuck_then_calm(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """350 limit orders at 'the same timestamp', then one a second."""
+        calls.append(1)
+        action = np.zeros(len(ACTION_NVEC), np.int64)
+        action[F["limit_side"]] = int(rng.integers(0, 2))
+        action[F["limit_price"]] = 15  # well behind the touch: the book does not cross
+        action[F["limit_delay"]] = 0 if len(calls) <= 350 else 12
+        return action
+
+    background = GeneratorBackground(stuck_then_calm, start="09:35", end="09:35:10", n_external=0)
+    background.reset(0)
+    background.run_until(background.config.end_ns)
+    times = background.generated_lobster().messages["time"]
+    _, per_timestamp = np.unique(times, return_counts=True)
+    assert per_timestamp.max() == BURST_CAP  # 350 would have shared one timestamp
+    assert background.n_burst_capped == 3  # 350 = 100 + 100 + 100 + 50

@@ -742,3 +742,9 @@ def test_progress_bar_gives_the_same_result(capsys):
     assert_same_result(with_bar, simulate("small", seed=0))
     short = simulate("rmsc04", seed=1, end="09:33:30", progress=True)  # a partial last minute
     assert_same_result(short, simulate("rmsc04", seed=1, end="09:33:30"))
+
+
+def test_responsive_preset_is_rmsc04_with_market_makers_that_follow_volume():
+    base, responsive = get_preset("rmsc04"), get_preset("rmsc04_responsive")
+    assert responsive.market_makers.pov == 0.2 and base.market_makers.pov == 0.025
+    assert replace(responsive, name="rmsc04", market_makers=base.market_makers) == base

@@ -51,13 +51,19 @@ from .spec import (
     describe,
 )
 
-__all__ = ["MAX_BURST", "GeneratorBackground", "OrderPolicy", "empty_market", "trained_window"]
+__all__ = ["BURST_CAP", "MAX_BURST", "GeneratorBackground", "OrderPolicy", "empty_market", "trained_window"]
 
 OrderPolicy = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 _COMPACT_AT = MAX_OPEN_ORDERS - 64  # a slot this full is compacted (dead ids dropped) before use
-#: A policy-driven generator placing more orders than this at one timestamp has run away (the clock would
-#: never advance): ``WorldError``. Real streams hold at most a few dozen (rmsc04: 39).
+#: The representation's burst contract: a policy-driven generator places at most this many orders at one
+#: timestamp; a further "same timestamp" delay is drawn from the next delay bucket instead (1 ns-10 us) and
+#: counted in ``n_burst_capped``. Real streams never come near it (longest burst: rmsc04 39, AMZN 29
+#: messages), so it binds only on a generator stuck answering "now" (the cWGAN's runaway mode). Open-loop
+#: replays of encoded streams are exact and not capped.
+BURST_CAP = 100
+#: A generator placing more orders than this at one timestamp has run away (the clock would never
+#: advance): ``WorldError``. Unreachable by a policy under ``BURST_CAP``; a guard for direct drivers.
 MAX_BURST = 1000
 
 
@@ -182,6 +188,7 @@ class GeneratorBackground:
         self.rng = np.random.default_rng(int(own_seed))
         self._slot = 0
         self.n_orders = 0
+        self.n_burst_capped = 0  # zero delays moved past BURST_CAP (see there)
         self.decoder.reset()
         self._planned: list[tuple[int, np.ndarray]] = []  # (due time, order), soonest last
         self._last_due, self._burst = -1, 0
@@ -268,9 +275,15 @@ class GeneratorBackground:
         its inter-arrival time after the previous one."""
         orders = action.reshape(-1, N_FIELDS)
         due = self.clock
+        at_due = self._burst + 1 if due == self._last_due else 0  # own orders already at this timestamp
         planned = []
         for order in orders:
-            due += self.delay_ns(order)
+            delay = self.delay_ns(order)
+            if delay == 0 and at_due >= BURST_CAP:
+                delay = draw_delay_ns(self.rng, 1)
+                self.n_burst_capped += 1
+            due += delay
+            at_due = at_due + 1 if delay == 0 else 1
             planned.append((due, order))
         self._planned = planned[::-1]
 
