@@ -227,7 +227,7 @@ def main() -> None:
         "response_mmd_cwgan": response.get("cWGAN", float("nan")),
         "generator_orders_per_s": speed,
     }
-    print(json.dumps(figures))
+    print(json.dumps({k: (v if np.isfinite(v) else None) for k, v in figures.items()}))  # null: not run
 
 
 if __name__ == "__main__":
