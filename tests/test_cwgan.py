@@ -42,6 +42,7 @@ from intags_env.generator.spec import (
     MARKET,
     N_FIELDS,
     SELL,
+    F,
 )
 
 WINDOW = {"real": "rmsc04", "start": "09:35", "end": "09:36"}
@@ -430,10 +431,21 @@ class _BurstAgent:
         return action
 
 
+class _PilingAgent(_BurstAgent):
+    """A stand-in that piles limit orders far behind the touch at the same timestamp (a runaway)."""
+
+    def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        action = np.zeros(len(ACTION_NVEC), np.int64)
+        action[F["limit_price"]] = 20  # well behind the own touch: they rest
+        return action
+
+
 def test_a_runaway_closed_loop_is_truncated_and_named_not_raised() -> None:
-    run = closed_loop(_BurstAgent(), seed=0)
-    assert run.truncated and "runaway generator" in run.breakdown
-    assert len(run.actions) > 1000 and (run.actions[:, 0] == CANCEL).all()
+    run = closed_loop(_BurstAgent(), seed=0)  # held to the burst contract, then cut at the order cap
+    assert run.truncated and "order cap" in run.breakdown
+    assert len(run.actions) == 4_000 and (run.actions[:, 0] == CANCEL).all()
+    piled = closed_loop(_PilingAgent(), seed=0, max_orders=20_000)  # into the live-order capacity
+    assert piled.truncated and "capacity exceeded" in piled.breakdown
 
 
 def test_selection_prefers_a_model_that_runs_away_less() -> None:

@@ -72,8 +72,8 @@ def closed_loop(agent: CWGANWorldAgent, seed: int, max_orders: int = 4_000) -> C
     """The agent's orders in its own market (its background over its window): the states it saw and the
     orders it chose, where held-out-state evaluation cannot see compounding errors. A session is cut
     (``truncated``) after ``max_orders`` orders (a real 10-minute window has ~1,000), or when the
-    generator runs away into the background's guards (a burst of orders at one timestamp, its capacity of
-    live orders: ``breakdown`` names it); the orders up to there are kept."""
+    generator runs away into the background's guards (its capacity of live orders); ``breakdown`` names
+    why, and the orders up to there are kept."""
     observations: list[np.ndarray] = []
     actions: list[np.ndarray] = []
 
@@ -93,7 +93,7 @@ def closed_loop(agent: CWGANWorldAgent, seed: int, max_orders: int = 4_000) -> C
         background.run_until(background.config.end_ns)
         truncated = False
     except _EnoughOrders:
-        truncated = True
+        truncated, breakdown = True, f"order cap: more than {max_orders} orders (a real window has ~1,000)"
     except WorldError as error:
         truncated, breakdown = True, str(error)
     n = len(actions)
