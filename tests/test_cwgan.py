@@ -437,13 +437,15 @@ class _PilingAgent(_BurstAgent):
     def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         action = np.zeros(len(ACTION_NVEC), np.int64)
         action[F["limit_price"]] = 20  # well behind the own touch: they rest
+        action[F["limit_delay"]] = 5  # 3-10 ms apart: no burst, but they pile up
         return action
 
 
 def test_a_runaway_closed_loop_is_truncated_and_named_not_raised() -> None:
-    run = closed_loop(_BurstAgent(), seed=0)  # held to the burst contract, then cut at the order cap
-    assert run.truncated and "order cap" in run.breakdown
-    assert len(run.actions) == 4_000 and (run.actions[:, 0] == CANCEL).all()
+    run = closed_loop(_BurstAgent(), seed=0)  # 1,000 orders within 10 ms: the runaway guard
+    assert run.truncated and "runaway generator" in run.breakdown
+    assert len(run.actions) >= 1_000 and (run.actions[:, 0] == CANCEL).all()
+    assert "order cap" in closed_loop(_BurstAgent(), seed=0, max_orders=500).breakdown
     piled = closed_loop(_PilingAgent(), seed=0, max_orders=20_000)  # into the live-order capacity
     assert piled.truncated and "capacity exceeded" in piled.breakdown
 

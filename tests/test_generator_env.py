@@ -300,3 +300,17 @@ def test_a_generator_stuck_on_same_timestamp_is_capped_at_the_burst_contract() -
     _, per_timestamp = np.unique(times, return_counts=True)
     assert per_timestamp.max() == BURST_CAP  # 350 would have shared one timestamp
     assert background.n_burst_capped == 3  # 350 = 100 + 100 + 100 + 50
+
+
+def test_a_generator_that_never_lets_the_clock_move_is_a_named_error_not_a_hang() -> None:
+    from intags_env.world.world import WorldError
+
+    def cancel_now(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        action = np.zeros(len(ACTION_NVEC), np.int64)
+        action[0] = CANCEL  # cancels at the same timestamp forever (nothing to cancel: no-ops)
+        return action
+
+    background = GeneratorBackground(cancel_now, **WINDOW, n_external=0)
+    background.reset(0)
+    with pytest.raises(WorldError, match="runaway generator: 1000 orders within 10 ms"):
+        background.run_until(background.config.end_ns)
