@@ -93,6 +93,9 @@ def cwgan_response(path: str, settings: TrainSettings, workers: int) -> float:
 
 def generator_orders_per_s(model: str, seeds: range) -> float:
     """Orders per second of a generator running a whole session as a background (one process)."""
+    import torch
+
+    torch.set_num_threads(1)  # batch-1 inference: more threads contend (98 vs 272 orders/s here)
     background = GeneratorBackground.from_model(model, n_external=0)
     background.reset(seeds[0])
     orders, wall = 0, 0.0
