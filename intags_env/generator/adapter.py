@@ -24,6 +24,7 @@ states (:class:`CloneKL`) is the objective's leash.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -58,7 +59,7 @@ class LogitAdapter:
         if self.n_buckets < 1:
             raise ValueError(f"n_buckets must be positive, got {self.n_buckets}")
 
-    @property
+    @cached_property
     def basis(self) -> np.ndarray:
         """``(n_buckets * sum(nvec), dim)``: column k is the offsets of ``theta = e_k``."""
         starts = np.concatenate([[0], np.cumsum(ACTION_NVEC)[:-1]])

@@ -30,6 +30,7 @@ __all__ = [
     "episode_stats",
     "evaluate_generator",
     "generator_feedback",
+    "mmd_and_p",
     "mmd_difference_ci",
     "real_episode_stats",
 ]
@@ -235,12 +236,21 @@ def summarise(stats: list[EpisodeStats], reference: FeedbackReward, permutations
     imbalance = np.array([s.imbalance for s in stats])
     if ok.sum() < 2:
         return Evaluation(float("nan"), float("nan"), *_imbalance(imbalance), int((~ok).sum()), feedback)
-    synthetic = feedback[ok] / reference.scale
-    value = mmd2(reference.real, synthetic, bandwidth=reference.bandwidth)
-    _, p = permutation_test(
-        reference.real, synthetic, mmd2, n_permutations=permutations, seed=0, bandwidth=reference.bandwidth
-    )
+    value, p = mmd_and_p(reference, feedback[ok], permutations)
     return Evaluation(value, p, *_imbalance(imbalance), int((~ok).sum()), feedback)
+
+
+def mmd_and_p(
+    reference: FeedbackReward, synthetic: np.ndarray, permutations: int = 200
+) -> tuple[float, float]:
+    """MMD^2 of ``synthetic`` (finite rows, unstandardised) against ``reference``'s real set on its scale and
+    bandwidth, and its permutation p-value."""
+    y = np.asarray(synthetic, float) / reference.scale
+    value = mmd2(reference.real, y, bandwidth=reference.bandwidth)
+    _, p = permutation_test(
+        reference.real, y, mmd2, n_permutations=permutations, seed=0, bandwidth=reference.bandwidth
+    )
+    return float(value), float(p)
 
 
 def _imbalance(imbalance: np.ndarray) -> tuple[float, float]:

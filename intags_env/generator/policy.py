@@ -120,8 +120,7 @@ class GeneratorPolicy(ActorCriticPolicy):
         return self.value_net(latent_vf), distribution.log_prob(actions), distribution.entropy()
 
     def get_distribution(self, obs: torch.Tensor) -> Any:
-        features = BasePolicy.extract_features(self, obs, self.pi_features_extractor)
-        return self._adapted_distribution(obs, self.mlp_extractor.forward_actor(features))
+        return self.action_dist.proba_distribution(action_logits=self.action_logits(obs))
 
     def action_logits(self, observations: torch.Tensor) -> torch.Tensor:
         """``(B, sum(nvec))`` adapted action logits (all fields side by side), without distributions."""

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..intags.distances import mmd2, permutation_test
 from ..intags.rich import rich_feedback_names
 from ..metrics.facts import SUMMARY_FACTS
 from ..seeds import (
@@ -36,7 +35,7 @@ from ..seeds import (
 from .adapter import CloneKL, LogitAdapter
 from .env import default_trader
 from .es import Objective, run_es, score_offsets
-from .evaluate import EpisodeStats, mmd_difference_ci, real_episode_stats
+from .evaluate import EpisodeStats, mmd_and_p, mmd_difference_ci, real_episode_stats
 from .policy import load_generator
 from .reward import FeedbackReward
 
@@ -131,17 +130,17 @@ def train_es(
     return report
 
 
-def _feedback_figures(real: np.ndarray, synthetic: np.ndarray, permutations: int = 200) -> dict[str, float]:
-    """MMD^2 and its permutation p-value of ``synthetic`` against ``real`` (standardised on real)."""
-    reference = FeedbackReward(real[np.isfinite(real).all(axis=1)])
-    ok = synthetic[np.isfinite(synthetic).all(axis=1)] / reference.scale
+def _finite_reference(real: np.ndarray) -> FeedbackReward:
+    return FeedbackReward(real[np.isfinite(real).all(axis=1)])
+
+
+def _figures(reference: FeedbackReward, synthetic: np.ndarray) -> dict[str, float]:
+    """MMD^2 and its permutation p-value of the finite rows of ``synthetic`` (NaN with fewer than two)."""
+    ok = synthetic[np.isfinite(synthetic).all(axis=1)]
     if len(ok) < 2:
         return {"mmd2": float("nan"), "p_value": float("nan")}
-    value = mmd2(reference.real, ok, bandwidth=reference.bandwidth)
-    _, p = permutation_test(
-        reference.real, ok, mmd2, n_permutations=permutations, seed=0, bandwidth=reference.bandwidth
-    )
-    return {"mmd2": float(value), "p_value": float(p)}
+    value, p = mmd_and_p(reference, ok)
+    return {"mmd2": value, "p_value": p}
 
 
 def held_out_comparison(
@@ -155,6 +154,7 @@ def held_out_comparison(
         "rich": np.array([e.rich for e in held_out]),
         "facts": np.array([e.facts for e in held_out]),
     }
+    references = {kind: _finite_reference(x) for kind, x in real.items()}  # scale, bandwidth fixed once
     out: dict[str, Any] = {
         "feedback_names": {
             "paper": [f"mid_h{h}" for h in range(1, real["paper"].shape[1] + 1)],
@@ -168,7 +168,7 @@ def held_out_comparison(
         row: dict[str, Any] = {}
         for kind in ("paper", "rich", "facts"):
             synthetic = np.array([getattr(e, "feedback" if kind == "paper" else kind) for e in episodes])
-            row.update({f"{kind}_{k}": v for k, v in _feedback_figures(real[kind], synthetic).items()})
+            row.update({f"{kind}_{k}": v for k, v in _figures(references[kind], synthetic).items()})
         facts = np.array([e.facts for e in episodes])
         row["facts_mean"] = np.nanmean(facts, axis=0).tolist()
         row["failed_episodes"] = int(
@@ -180,8 +180,7 @@ def held_out_comparison(
         for kind, attr in (("paper", "feedback"), ("rich", "rich"), ("facts", "facts")):
             a = np.array([getattr(e, attr) for e in markets["pretrained"]])
             b = np.array([getattr(e, attr) for e in markets["intags"]])
-            reference = FeedbackReward(real[kind][np.isfinite(real[kind]).all(axis=1)])
-            diff, low, high = mmd_difference_ci(reference, a, b)
+            diff, low, high = mmd_difference_ci(references[kind], a, b)
             out[f"{kind}_reduction"] = {"observed": diff, "ci95_low": low, "ci95_high": high}
     return out
 
