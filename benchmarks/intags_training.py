@@ -39,7 +39,7 @@ from intags_env.realism.fidelity import fidelity_figures, run_sessions
 from intags_env.seeds import FIDELITY_REFERENCE, FIDELITY_SESSIONS, TRAIN_EVALUATION, TRAIN_HELD_OUT
 
 ABLATIONS = {
-    "facts0": {"facts_weight": 0.0},
+    "facts0": {"facts_weight": 0.0, "ks_weight": 0.0},
     "kl0": {"kl_weight": 0.0},
     "ppo": {"method": "ppo"},
 }

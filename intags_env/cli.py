@@ -312,14 +312,16 @@ def _train(args: argparse.Namespace) -> int:
         print(
             f"{'generator':<32}"
             + "".join(f"{h:>16}" for h in ("paper MMD^2 (p)", "rich MMD^2 (p)", "facts MMD^2 (p)"))
-            + f"{'|buy-sell|':>12}"
+            + f"{'facts KS':>10}{'|buy-sell|':>12}"
         )
         for key, name in names.items():
             r = report[key]
             cells = "".join(
                 f"{r[f'{k}_mmd2']:>9.4f} ({r[f'{k}_p_value']:.2f})" for k in ("paper", "rich", "facts")
             )
-            print(f"{name:<32}{cells}{r['imbalance_abs_mean']:>12.3f}")
+            print(
+                f"{name:<32}{cells}{r.get('facts_ks', float('nan')):>10.3f}{r['imbalance_abs_mean']:>12.3f}"
+            )
         for kind in ("paper", "rich", "facts"):
             red = report[f"{kind}_reduction"]
             print(
@@ -333,7 +335,11 @@ def _train(args: argparse.Namespace) -> int:
             r = report[key]
             print(f"{name:<32}{r['mmd2']:>10.4f}{r['p_value']:>8.3f}{r['imbalance_abs_mean']:>18.3f}")
     print(f"real market |buy-sell| share: {report['real_imbalance_abs_mean']:.3f}")
-    print(f"train time {report['train_minutes']:.1f} min; report, plots and models in {args.out}/")
+    evaluation = report.get("evaluation_minutes")
+    timing = f"train time {report['train_minutes']:.1f} min"
+    if evaluation is not None:
+        timing += f" (+ {evaluation:.1f} min held-out evaluation)"
+    print(f"{timing}; report, plots and models in {args.out}/")
     return 0
 
 

@@ -22,6 +22,7 @@ from intags_env.generator.policy import (
 )
 from intags_env.generator.spec import ACTION_NVEC, FEATURE_NAMES, FIELD_NAMES, HISTORY
 from intags_env.generator.train import _OrderSpaces
+from intags_env.metrics.facts import DISTRIBUTIONS, QUANTILE_POINTS
 
 N = len(FEATURE_NAMES)
 
@@ -115,9 +116,18 @@ def test_clone_kl_is_zero_at_the_clone_and_grows_with_the_offsets() -> None:
     assert 0.0 < small < large
 
 
-def _stats(rng: np.random.Generator, n: int, shift: float = 0.0) -> list[EpisodeStats]:
+def _stats(
+    rng: np.random.Generator, n: int, shift: float = 0.0, spread_shift: float = 0.0
+) -> list[EpisodeStats]:
+    def quantiles() -> np.ndarray:
+        q = np.sort(rng.normal(size=(len(DISTRIBUTIONS), QUANTILE_POINTS)), axis=1)
+        q[list(DISTRIBUTIONS).index("spread_ticks")] += spread_shift
+        return q
+
     return [
-        EpisodeStats(rng.normal(size=5), 10, 10, rng.normal(size=10) + shift, rng.normal(size=7) + shift)
+        EpisodeStats(
+            rng.normal(size=5), 10, 10, rng.normal(size=10) + shift, rng.normal(size=7) + shift, quantiles()
+        )
         for _ in range(n)
     ]
 
@@ -126,17 +136,41 @@ def test_objective_prefers_episodes_like_the_real_ones_and_penalises_runaways() 
     rng = np.random.default_rng(5)
     model = _model()
     kl = CloneKL(model.policy, _observations([1, 2, 1, None]))
-    objective = Objective(_stats(rng, 100), kl, facts_weight=1.0, kl_weight=0.5)
+    objective = Objective(_stats(rng, 100), kl, facts_weight=1.0, ks_weight=1.0, kl_weight=0.5)
     zero = LogitAdapter(2).offsets(np.zeros(LogitAdapter(2).dim))
     near = objective(_stats(rng, 30), zero)
     far = objective(_stats(rng, 30, shift=2.0), zero)
     assert near["objective"] < far["objective"]
     assert far["rich_mmd2"] > near["rich_mmd2"] and far["facts_mmd2"] > near["facts_mmd2"]
     runaway = _stats(rng, 30)
+    nan_quantiles = np.full((len(DISTRIBUTIONS), QUANTILE_POINTS), np.nan)
     for i in range(10):
-        runaway[i] = EpisodeStats(np.full(5, np.nan), 0, 0, np.full(10, np.nan), np.full(7, np.nan))
+        runaway[i] = EpisodeStats(
+            np.full(5, np.nan), 0, 0, np.full(10, np.nan), np.full(7, np.nan), nan_quantiles
+        )
     assert objective(runaway, zero)["failed"] == pytest.approx(1 / 3)
     assert objective(runaway, zero)["objective"] > near["objective"] + 0.3
+
+
+def test_objective_facts_ks_sees_one_shifted_distribution() -> None:
+    """Only the spread's pooled distribution moves: the KS term rises by about its KS over the five."""
+    rng = np.random.default_rng(6)
+    kl = CloneKL(_model().policy, _observations([1, 2, 1, None]))
+    objective = Objective(_stats(rng, 100), kl, ks_weight=2.0)
+    zero = LogitAdapter(2).offsets(np.zeros(LogitAdapter(2).dim))
+    near = objective(_stats(rng, 30), zero)
+    moved = objective(_stats(rng, 30, spread_shift=1.0), zero)
+    assert near["facts_ks"] < 0.05
+    # N(0,1) vs N(1,1): KS 0.38, one distribution of five
+    assert moved["facts_ks"] == pytest.approx(near["facts_ks"] + 0.38 / 5, abs=0.03)
+    assert moved["objective"] - near["objective"] == pytest.approx(
+        2.0 * (moved["facts_ks"] - near["facts_ks"])
+        + moved["facts_mmd2"]
+        - near["facts_mmd2"]
+        + moved["rich_mmd2"]
+        - near["rich_mmd2"],
+        abs=1e-9,
+    )
 
 
 def test_es_training_runs_end_to_end_keeps_its_adapter_and_resumes(tmp_path) -> None:
@@ -189,5 +223,6 @@ def test_candidate_episodes_are_reproducible_and_restore_the_saved_adapter(tmp_p
     moved = _generator_episode((*job, adapter.offsets(theta)))
     again = _generator_episode(job)  # the saved (zero) adapter is back
     np.testing.assert_array_equal(first.facts, again.facts)
+    np.testing.assert_array_equal(first.quantiles, again.quantiles)
     np.testing.assert_array_equal(first.rich, again.rich)
     assert not np.array_equal(first.facts, moved.facts)

@@ -7,7 +7,15 @@ import pytest
 
 from intags_env.intags.experiment import Trajectory
 from intags_env.intags.rich import background_flow, rich_feedback, rich_feedback_names
-from intags_env.metrics.facts import SUMMARY_FACTS, summary_facts
+from intags_env.metrics.facts import (
+    DISTRIBUTIONS,
+    SUMMARY_FACTS,
+    distribution_quantiles,
+    distribution_samples,
+    fact_series,
+    pooled_samples,
+    summary_facts,
+)
 from intags_env.world import TRADE_DTYPE, simulate
 
 
@@ -72,3 +80,22 @@ def test_summary_facts_of_a_simulated_window() -> None:
     seconds = (data.end_ns - data.start_ns) / 1e9
     assert facts["log_messages_per_s"] == pytest.approx(np.log(len(data.messages) / seconds))
     assert facts["depth_l1_mean"] > 0 and facts["order_size_mean"] > 0 and facts["return_std_bp_10s"] > 0
+
+
+def test_distribution_quantiles_keep_real_values_and_mark_empty_distributions() -> None:
+    samples = {name: np.array([]) for name in DISTRIBUTIONS}
+    samples["spread_ticks"] = np.array([1, 1, 1, 2, np.nan])  # NaN left out
+    samples["order_size"] = np.arange(1.0, 101.0)
+    q = distribution_quantiles(samples, points=4)
+    names = list(DISTRIBUTIONS)
+    np.testing.assert_array_equal(q[names.index("spread_ticks")], [1, 1, 1, 2])
+    np.testing.assert_array_equal(q[names.index("order_size")], [13, 38, 63, 88])  # inverted CDF
+    assert np.isnan(q[names.index("interarrival_s")]).all()
+
+
+def test_pooled_samples_are_each_sessions_distribution_samples() -> None:
+    data = simulate("rmsc04", 3, end="09:40").lobster
+    pooled = pooled_samples([data, data])
+    one = distribution_samples(fact_series(data))
+    for name in DISTRIBUTIONS:
+        np.testing.assert_array_equal(pooled[name], np.concatenate([one[name], one[name]]))

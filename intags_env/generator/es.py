@@ -12,6 +12,8 @@ The objective a candidate minimises, on its episodes:
 
     J = MMD^2(rich causal feedback, real set)            intags.rich, standardised on the real set
       + facts_weight * MMD^2(per-episode facts, real)     metrics.facts.SUMMARY_FACTS, standardised
+      + ks_weight * mean KS(pooled distributions, real)   metrics.facts.DISTRIBUTIONS (spread, sizes,
+                                                          inter-arrival, L1 depth, 10-s returns)
       + kl_weight * KL(adapted || clone)                  on real states (adapter.CloneKL)
       + runaway_penalty * share of sessions that ran away
 
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.stats import ks_2samp
 from tqdm.auto import tqdm
 
 from ..intags.experiment import ConfoundedTrader
@@ -39,7 +42,7 @@ from .adapter import CloneKL, LogitAdapter
 from .evaluate import EpisodeStats, _generator_episode
 from .reward import FeedbackReward
 
-__all__ = ["ESResult", "Objective", "run_es", "score_offsets"]
+__all__ = ["ESResult", "Objective", "facts_pool", "pooled_facts_ks", "run_es", "score_offsets"]
 
 
 class Objective:
@@ -51,6 +54,7 @@ class Objective:
         kl: CloneKL,
         *,
         facts_weight: float = 1.0,
+        ks_weight: float = 1.0,
         kl_weight: float = 0.5,
         runaway_penalty: float = 1.0,
     ) -> None:
@@ -58,8 +62,12 @@ class Objective:
         facts = np.array([s.facts for s in real])
         self.rich = FeedbackReward(rich[np.isfinite(rich).all(axis=1)])
         self.facts = FeedbackReward(facts[np.isfinite(facts).all(axis=1)])
+        self.real_pool = facts_pool(real)
+        if any(x.size == 0 for x in self.real_pool):
+            raise ValueError("the real episodes have no finite samples of a facts distribution")
         self.kl = kl
         self.facts_weight = facts_weight
+        self.ks_weight = ks_weight
         self.kl_weight = kl_weight
         self.runaway_penalty = runaway_penalty
 
@@ -72,14 +80,52 @@ class Objective:
         rich_mmd = self.rich.mmd2(rich[ok_rich]) if ok_rich.sum() >= 2 else 1.0
         facts_mmd = self.facts.mmd2(facts[ok_facts]) if ok_facts.sum() >= 2 else 1.0
         kl = self.kl(offsets)
-        total = rich_mmd + self.facts_weight * facts_mmd + self.kl_weight * kl + self.runaway_penalty * failed
+        ks = self.facts_ks(stats)
+        total = (
+            rich_mmd
+            + self.facts_weight * facts_mmd
+            + self.ks_weight * ks
+            + self.kl_weight * kl
+            + self.runaway_penalty * failed
+        )
         return {
             "objective": total,
             "rich_mmd2": rich_mmd,
             "facts_mmd2": facts_mmd,
+            "facts_ks": ks,
             "kl": kl,
             "failed": failed,
         }
+
+    def facts_ks(self, stats: Sequence[EpisodeStats]) -> float:
+        """:func:`pooled_facts_ks` of the episodes against the real set."""
+        return pooled_facts_ks(self.real_pool, stats)
+
+
+def facts_pool(stats: Sequence[EpisodeStats]) -> list[np.ndarray]:
+    """Per distribution of :data:`~intags_env.metrics.facts.DISTRIBUTIONS`, the finite quantile values
+    of every episode (``EpisodeStats.quantiles``), concatenated: equal weight per episode."""
+    rows = np.stack([s.quantiles for s in stats], axis=1)  # (distributions, episodes, points)
+    return [r[np.isfinite(r)] for r in rows.reshape(rows.shape[0], -1)]
+
+
+def pooled_facts_ks(
+    real: Sequence[np.ndarray] | Sequence[EpisodeStats], stats: Sequence[EpisodeStats]
+) -> float:
+    """Mean over the facts distributions of the two-sample KS statistic (scipy, asymptotic: the p-value
+    is not used) of the episodes' pooled quantiles against the real pool (``real``: a :func:`facts_pool`
+    or the real episodes); a distribution the episodes have no finite sample of counts 1."""
+    if real and isinstance(real[0], EpisodeStats):
+        real = facts_pool(real)  # type: ignore[arg-type]
+    mine = facts_pool(stats)
+    return float(
+        np.mean(
+            [
+                float(ks_2samp(r, m, method="asymp").statistic) if m.size else 1.0
+                for r, m in zip(real, mine, strict=True)
+            ]
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,15 @@ from ..envs.session import TradingSession
 from ..intags.distances import mmd2, permutation_test
 from ..intags.experiment import ConfoundedTrader, trajectory, trajectory_feedback
 from ..intags.rich import background_flow, rich_feedback, rich_feedback_names
-from ..metrics.facts import SUMMARY_FACTS, summary_facts
+from ..metrics.facts import (
+    DISTRIBUTIONS,
+    QUANTILE_POINTS,
+    SUMMARY_FACTS,
+    distribution_quantiles,
+    distribution_samples,
+    fact_series,
+    summary_facts,
+)
 from ..world import WorldConfig, resolve_config
 from ..world.config import NS_PER_SECOND
 from ..world.world import WorldError
@@ -45,6 +53,7 @@ class EpisodeStats:
     sell_volume: int
     rich: np.ndarray | None = None  # (H + 5,) intags.rich feedback (Hajek), NaN when not computable
     facts: np.ndarray | None = None  # metrics.facts.SUMMARY_FACTS of the window
+    quantiles: np.ndarray | None = None  # metrics.facts.distribution_quantiles of the window
 
     @property
     def imbalance(self) -> float:
@@ -61,7 +70,7 @@ def episode_stats(
 ) -> EpisodeStats:
     """One session with the experimental trader from ``warmup_s`` after the start: its feedback (paper's
     and rich), the background's buy and sell aggressor volume over the trader's window, and the window's
-    summary facts."""
+    summary facts and distribution quantiles."""
     session = TradingSession(market, n_learners=0, scripted=[trader])
     start = session.start_ns + int(warmup_s * NS_PER_SECOND)
     session.reset(seed, scripted_from=start)
@@ -78,8 +87,11 @@ def episode_stats(
         rich = np.full(len(rich_feedback_names(horizons)), np.nan)
     background = (trades["taker_owner"] != at) & (trades["maker_owner"] != at) & (trades["time"] >= start)
     side, qty = trades["side"][background], trades["qty"][background]
-    facts = summary_facts(_window_lobster(session.world, start))
-    return EpisodeStats(f, int(qty[side > 0].sum()), int(qty[side < 0].sum()), rich, facts)
+    window = _window_lobster(session.world, start)
+    series = fact_series(window)
+    facts = summary_facts(window, series)
+    quantiles = distribution_quantiles(distribution_samples(series))
+    return EpisodeStats(f, int(qty[side > 0].sum()), int(qty[side < 0].sum()), rich, facts, quantiles)
 
 
 def _window_lobster(world: Any, start: int) -> LobsterData:
@@ -137,6 +149,7 @@ def _generator_episode(args: tuple) -> EpisodeStats:
             0,
             np.full(len(rich_feedback_names(horizons)), np.nan),
             np.full(len(SUMMARY_FACTS), np.nan),
+            np.full((len(DISTRIBUTIONS), QUANTILE_POINTS), np.nan),
         )
 
 

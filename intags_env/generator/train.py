@@ -85,6 +85,7 @@ class TrainSettings:
     check_episodes: int = 32  # fixed check episodes that pick the kept adapter
     check_every: int = 2
     facts_weight: float = 1.0
+    ks_weight: float = 1.0  # pooled facts distributions (spread, sizes, inter-arrival, ...): mean KS
     kl_weight: float = 0.5
 
     def __post_init__(self) -> None:
@@ -98,10 +99,14 @@ class TrainSettings:
             raise ValueError(
                 f"check_every and sigma0 must be positive, got {self.check_every}, {self.sigma0}"
             )
-        if self.facts_weight < 0 or self.kl_weight < 0:
-            raise ValueError(
-                f"facts_weight and kl_weight must be >= 0, got {self.facts_weight}, {self.kl_weight}"
-            )
+        weights = {
+            "facts_weight": self.facts_weight,
+            "ks_weight": self.ks_weight,
+            "kl_weight": self.kl_weight,
+        }
+        for name, value in weights.items():
+            if not value >= 0:  # NaN fails too
+                raise ValueError(f"{name} must be >= 0, got {value}")
 
     @classmethod
     def quick(cls) -> TrainSettings:

@@ -37,6 +37,7 @@ and level-5 files of one day have different message counts, mixes and inter-arri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,11 +57,16 @@ from intags_env.metrics.series import (
 
 __all__ = [
     "ACF_LAGS",
+    "DISTRIBUTIONS",
+    "QUANTILE_POINTS",
     "QUANTILES",
     "RETURN_SCALES",
     "SUMMARY_FACTS",
     "FactSeries",
+    "distribution_quantiles",
+    "distribution_samples",
     "fact_series",
+    "pooled_samples",
     "stylized_facts",
     "summary_facts",
 ]
@@ -162,11 +168,12 @@ SUMMARY_FACTS = (
 )
 
 
-def summary_facts(data: LobsterData) -> np.ndarray:
+def summary_facts(data: LobsterData, series: FactSeries | None = None) -> np.ndarray:
     """A short vector of one session's facts (``SUMMARY_FACTS``: the distributions' centres that a
     learned market gets wrong first), cheap enough to compute for every training episode; NaN where a
-    fact is undefined (no two-sided book, fewer than two 10-s returns, no new order)."""
-    series = fact_series(data)
+    fact is undefined (no two-sided book, fewer than two 10-s returns, no new order). ``series``: the
+    session's :func:`fact_series`, when already computed."""
+    series = fact_series(data) if series is None else series
     seconds = max((data.end_ns - data.start_ns) / NS_PER_SECOND, 1e-9)
     spread = series.spread_ticks
     depth = np.concatenate([series.depth_l1_bid, series.depth_l1_ask]).astype(float)
@@ -183,6 +190,52 @@ def summary_facts(data: LobsterData) -> np.ndarray:
             _nanmean((gaps == 0).astype(float)) if gaps.size else np.nan,
         ]
     )
+
+
+#: The distributions compared pooled over sessions (KS, Wasserstein) and their units.
+DISTRIBUTIONS: dict[str, str] = {
+    "return_10s_bp": "bp",
+    "spread_ticks": "ticks",
+    "depth_l1": "shares",
+    "order_size": "shares",
+    "interarrival_s": "s",
+}
+#: Points of a session's :func:`distribution_quantiles` summary.
+QUANTILE_POINTS = 64
+
+
+def distribution_samples(series: FactSeries) -> dict[str, np.ndarray]:
+    """One session's samples of each of :data:`DISTRIBUTIONS` (from its :func:`fact_series`)."""
+    return {
+        "return_10s_bp": series.returns["10s"] * 1e4,
+        "spread_ticks": series.spread_ticks,
+        "depth_l1": np.concatenate([series.depth_l1_bid, series.depth_l1_ask]).astype(float),
+        "order_size": series.order_sizes,
+        "interarrival_s": series.interarrival_s,
+    }
+
+
+def pooled_samples(sessions: Sequence[LobsterData]) -> dict[str, np.ndarray]:
+    """Every session's samples of each distribution of :data:`DISTRIBUTIONS`, concatenated."""
+    if not sessions:
+        raise ValueError("pooled_samples needs at least one session")
+    parts = [distribution_samples(fact_series(data)) for data in sessions]
+    return {name: np.concatenate([p[name] for p in parts]) for name in DISTRIBUTIONS}
+
+
+def distribution_quantiles(samples: dict[str, np.ndarray], points: int = QUANTILE_POINTS) -> np.ndarray:
+    """``(len(DISTRIBUTIONS), points)``: each distribution's quantiles at the mid-points
+    ``(k + 0.5) / points`` — a fixed-size stand-in for a session's samples that keeps every value a real
+    sample (``inverted_cdf``: ticks and share counts stay whole), so sessions pool into an empirical
+    distribution with equal weight per session; a row of NaN where the session has no finite sample."""
+    levels = (np.arange(points) + 0.5) / points
+    out = np.full((len(DISTRIBUTIONS), points), np.nan)
+    for i, name in enumerate(DISTRIBUTIONS):
+        x = np.asarray(samples[name], dtype=float)
+        x = x[np.isfinite(x)]
+        if x.size:
+            out[i] = np.quantile(x, levels, method="inverted_cdf")
+    return out
 
 
 # --------------------------------------------------------------------------------------------- groups

@@ -9,39 +9,12 @@ two disjoint sets of real sessions is the floor: the distance that is sampling n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from scipy import stats
 
-from ..data.lobster import LobsterData
-from ..metrics.facts import fact_series
+from ..metrics.facts import DISTRIBUTIONS, pooled_samples
 
 __all__ = ["DISTRIBUTIONS", "facts_distances", "pooled_samples"]
-
-#: The compared distributions and their units.
-DISTRIBUTIONS: dict[str, str] = {
-    "return_10s_bp": "bp",
-    "spread_ticks": "ticks",
-    "depth_l1": "shares",
-    "order_size": "shares",
-    "interarrival_s": "s",
-}
-
-
-def pooled_samples(sessions: Sequence[LobsterData]) -> dict[str, np.ndarray]:
-    """Every session's samples of each distribution of :data:`DISTRIBUTIONS`, concatenated."""
-    if not sessions:
-        raise ValueError("pooled_samples needs at least one session")
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in DISTRIBUTIONS}
-    for data in sessions:
-        series = fact_series(data)
-        parts["return_10s_bp"].append(series.returns["10s"] * 1e4)
-        parts["spread_ticks"].append(series.spread_ticks)
-        parts["depth_l1"].append(np.concatenate([series.depth_l1_bid, series.depth_l1_ask]).astype(float))
-        parts["order_size"].append(series.order_sizes)
-        parts["interarrival_s"].append(series.interarrival_s)
-    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
 
 
 def facts_distances(real: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
