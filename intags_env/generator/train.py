@@ -41,7 +41,8 @@ from .background import GeneratorBackground
 from .env import DEFAULT_CACHE, WorldAgentEnv, default_trader, real_feedback
 from .evaluate import Evaluation, evaluate_generator, mmd_difference_ci, real_episode_stats, summarise
 from .orderstream import grouped, order_stream
-from .policy import GeneratorPolicy, behaviour_cloning, generator_policy_kwargs
+from .policy import GeneratorPolicy, behaviour_cloning, generator_policy_kwargs, load_generator
+from .ppo_leash import CloneKLPenalty, frozen_actor
 from .reward import FeedbackReward
 from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY
 from .train_es import train_es
@@ -74,6 +75,8 @@ class TrainSettings:
     n_epochs: int = 4
     clip_range: float = 0.1
     ent_coef: float = 0.0
+    value_warmup_steps: int = 16_384  # PPO steps at the start that train only the critic (actor frozen)
+    ppo_kl_weight: float = 1e-3  # per-order penalty on log pi - log pi_clone (an episode: ~1,800 orders)
     seed: int = 0
     workers: int = 2
     # --- method "es" (see .es): generations x popsize x es_episodes generator episodes
@@ -107,6 +110,8 @@ class TrainSettings:
         for name, value in weights.items():
             if not value >= 0:  # NaN fails too
                 raise ValueError(f"{name} must be >= 0, got {value}")
+        if self.value_warmup_steps < 0:
+            raise ValueError(f"value_warmup_steps must be >= 0, got {self.value_warmup_steps}")
 
     @classmethod
     def quick(cls) -> TrainSettings:
@@ -123,6 +128,7 @@ class TrainSettings:
             eval_every=2048,
             n_envs=1,
             n_steps=2048,
+            value_warmup_steps=2048,
             generations=4,
             popsize=6,
             es_episodes=4,
@@ -278,12 +284,18 @@ def train_generator(
         save_generator(model, out / "pretrained.zip", s)
         (out / "bc_losses.json").write_text(json.dumps(bc_losses))
         curve = [{"steps": 0, **evaluate(out / "pretrained.zip").as_dict()}]
+    penalty = CloneKLPenalty(load_generator(out / "pretrained.zip").policy, s.ppo_kl_weight)
+    fresh = latest is None
+    if fresh and s.value_warmup_steps > 0:
+        with frozen_actor(model.policy):  # the critic learns the episode rewards before the actor moves
+            model.learn(s.value_warmup_steps, callback=penalty, tb_log_name="intags", progress_bar=progress)
+        fresh = False
     eval_callback = IntagsEvalCallback(s.eval_every, evaluate, out, curve)
     checkpoints = CheckpointCallback(max(s.eval_every // s.n_envs, 1), str(out / "checkpoints"), "generator")
     model.learn(
         total_timesteps=s.steps,
-        callback=CallbackList([checkpoints, eval_callback]),
-        reset_num_timesteps=latest is None,
+        callback=CallbackList([penalty, checkpoints, eval_callback]),
+        reset_num_timesteps=fresh,
         tb_log_name="intags",
         progress_bar=progress,
     )
