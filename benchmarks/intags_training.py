@@ -41,6 +41,7 @@ from intags_env.seeds import FIDELITY_REFERENCE, FIDELITY_SESSIONS, TRAIN_EVALUA
 ABLATIONS = {
     "facts0": {"facts_weight": 0.0, "ks_weight": 0.0},
     "kl0": {"kl_weight": 0.0},
+    "network": {"adapter": "network"},
     "ppo": {"method": "ppo"},
 }
 

@@ -20,6 +20,7 @@ from intags_env.generator.policy import (
     generator_policy_kwargs,
     load_generator,
 )
+from intags_env.generator.ppo_leash import actor_parameters
 from intags_env.generator.spec import ACTION_NVEC, FEATURE_NAMES, FIELD_NAMES, HISTORY
 from intags_env.generator.train import _OrderSpaces
 from intags_env.metrics.facts import DISTRIBUTIONS, QUANTILE_POINTS
@@ -226,3 +227,61 @@ def test_candidate_episodes_are_reproducible_and_restore_the_saved_adapter(tmp_p
     np.testing.assert_array_equal(first.quantiles, again.quantiles)
     np.testing.assert_array_equal(first.rich, again.rich)
     assert not np.array_equal(first.facts, moved.facts)
+
+
+def test_the_network_adapter_is_the_clone_at_zero_and_restores_its_weights() -> None:
+    from intags_env.generator.adapter import NetworkAdapter, WeightDelta, make_adapter
+
+    model = _model()
+    adapter = make_adapter("network", model.policy)
+    assert isinstance(adapter, NetworkAdapter)
+    assert adapter.dim == sum(p.numel() for p in actor_parameters(model.policy))
+    kl = CloneKL(model.policy, _observations([1, 2, None, 1, 5, 1], seed=3))
+    assert kl(adapter.candidate(np.zeros(adapter.dim))) == pytest.approx(0.0, abs=1e-9)
+    direction = np.random.default_rng(4).normal(size=adapter.dim)
+    # an untrained action head is near zero (SB3 initialises it with gain 0.01): large moves show
+    assert 1e-4 < kl(adapter.candidate(3 * direction)) < kl(adapter.candidate(10 * direction))
+    before = [p.detach().clone() for p in actor_parameters(model.policy)]
+    delta = adapter.candidate(0.1 * direction)
+    assert isinstance(delta, WeightDelta)
+    with delta.applied(model.policy):
+        assert not torch.equal(before[0], actor_parameters(model.policy)[0])
+    assert all(torch.equal(a, b) for a, b in zip(before, actor_parameters(model.policy)))
+    with pytest.raises(ValueError, match="unknown adapter"):
+        make_adapter("everything", model.policy)
+
+
+def test_a_weight_candidate_is_played_and_then_undone(tmp_path) -> None:
+    from dataclasses import replace
+
+    from intags_env.generator.adapter import NetworkAdapter
+    from intags_env.generator.env import default_trader
+    from intags_env.generator.evaluate import _generator_episode
+    from intags_env.generator.train import TrainSettings, save_generator
+
+    model = _model()
+    save_generator(model, tmp_path / "g.zip", replace(TrainSettings(), start="09:35", end="09:36"))
+    adapter = NetworkAdapter(model.policy)
+    theta = np.random.default_rng(7).normal(size=adapter.dim)
+    job = (str(tmp_path / "g.zip"), "rmsc04", "09:35", "09:36", default_trader(), 11, 3)
+    first = _generator_episode(job)
+    moved = _generator_episode((*job, adapter.candidate(theta)))
+    again = _generator_episode(job)  # the saved weights are back
+    np.testing.assert_array_equal(first.quantiles, again.quantiles)
+    assert not np.array_equal(first.quantiles, moved.quantiles, equal_nan=True)
+
+
+def test_clone_kl_of_a_type_offset_is_the_type_distributions_kl() -> None:
+    """Known value: moving only the type logits leaves every field's distribution as it was, so the KL
+    is the mean categorical KL of the type (each field normalised on its own, not all side by side)."""
+    model = _model()
+    obs = _observations([1, 1, 2, 5], seed=8)
+    kl = CloneKL(model.policy, obs)
+    offsets = np.zeros((2, int(ACTION_NVEC.sum())))
+    offsets[:, :3] = [1.0, -0.5, 0.0]
+    with torch.no_grad():
+        base = model.policy.action_logits(torch.as_tensor(obs))[:, :3].double()
+    q = torch.log_softmax(base, dim=1)
+    p = torch.log_softmax(base + torch.tensor([1.0, -0.5, 0.0], dtype=torch.float64), dim=1)
+    expected = float((p.exp() * (p - q)).sum(dim=1).mean())
+    assert kl(offsets) == pytest.approx(expected, rel=1e-6)

@@ -125,9 +125,7 @@ def test_quick_training_runs_end_to_end_and_resumes(tmp_path) -> None:
         steps=1024,
         eval_every=1024,
     )
-    settings = replace(
-        settings, n_steps=512, batch_size=256, workers=1, method="ppo", value_warmup_steps=512
-    )
+    settings = replace(settings, n_steps=512, batch_size=256, workers=1, method="ppo", value_warmup_steps=512)
     report = train_generator(settings, tmp_path, progress=False)
     for key in ("pretrained", "intags", "floor"):
         assert np.isfinite(report[key]["mmd2"])

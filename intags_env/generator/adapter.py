@@ -23,6 +23,9 @@ states (:class:`CloneKL`) is the objective's leash.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,9 +33,10 @@ import numpy as np
 import torch
 
 from .policy import GeneratorPolicy
+from .ppo_leash import actor_parameters
 from .spec import ACTION_NVEC, FIELD_MASK, FIELD_NAMES, N_FIELDS
 
-__all__ = ["ADAPTED_FIELDS", "CloneKL", "LogitAdapter"]
+__all__ = ["ADAPTED_FIELDS", "CloneKL", "LogitAdapter", "NetworkAdapter", "WeightDelta", "make_adapter"]
 
 _SIDES = ("limit_side", "market_side", "cancel_side")
 _ORDINAL = (
@@ -99,6 +103,10 @@ class LogitAdapter:
             raise ValueError("theta contains NaN or inf")
         return (self.basis @ theta).reshape(self.n_buckets, -1)
 
+    def candidate(self, theta: np.ndarray) -> np.ndarray:
+        """What a worker needs to play ``theta``: its logit offsets."""
+        return self.offsets(theta)
+
     def apply(self, policy: GeneratorPolicy, theta: np.ndarray) -> None:
         """Set ``policy``'s logit offsets to those of ``theta`` (in place)."""
         if len(policy.spread_edges) != self.n_buckets:
@@ -121,20 +129,24 @@ class CloneKL:
     def __init__(self, policy: GeneratorPolicy, observations: np.ndarray) -> None:
         if len(observations) == 0:
             raise ValueError("CloneKL needs at least one state")
+        self.policy = copy.deepcopy(policy)  # a private copy: weight candidates are tried on it
         with torch.no_grad():
-            obs = torch.as_tensor(observations, dtype=torch.float32)
-            saved = policy.logit_offsets.clone()
-            policy.logit_offsets.zero_()
-            self.base = policy.action_logits(obs).double()
-            policy.logit_offsets.copy_(saved)
-            self.bucket = policy.spread_bucket(obs)
+            self.obs = torch.as_tensor(observations, dtype=torch.float32)
+            self.policy.logit_offsets.zero_()
+            self.base = self.policy.action_logits(self.obs).double()
+            self.bucket = self.policy.spread_bucket(self.obs)
         self.splits = [int(n) for n in ACTION_NVEC]
 
-    def __call__(self, offsets: np.ndarray) -> float:
+    def __call__(self, candidate: np.ndarray | WeightDelta) -> float:
+        """The KL of a candidate: logit offsets (``(n_buckets, sum(nvec))``) or a :class:`WeightDelta`."""
         with torch.no_grad():
-            shifted = self.base + torch.as_tensor(offsets, dtype=torch.float64)[self.bucket]
-            parts_p = torch.split(torch.log_softmax(shifted, dim=1), self.splits, dim=1)
-            parts_q = torch.split(torch.log_softmax(self.base, dim=1), self.splits, dim=1)
+            if isinstance(candidate, WeightDelta):
+                with candidate.applied(self.policy):
+                    shifted = self.policy.action_logits(self.obs).double()
+            else:
+                shifted = self.base + torch.as_tensor(candidate, dtype=torch.float64)[self.bucket]
+            parts_p = [torch.log_softmax(x, dim=1) for x in torch.split(shifted, self.splits, dim=1)]
+            parts_q = [torch.log_softmax(x, dim=1) for x in torch.split(self.base, self.splits, dim=1)]
             kl = torch.stack(
                 [(lp.exp() * (lp - lq)).sum(dim=1) for lp, lq in zip(parts_p, parts_q)], dim=1
             )  # (B, N_FIELDS)
@@ -142,3 +154,79 @@ class CloneKL:
             mask = torch.as_tensor(FIELD_MASK[:, 1:], dtype=torch.float64)  # (3, N_FIELDS - 1)
             fields = (type_p @ mask * kl[:, 1:N_FIELDS]).sum(dim=1)
             return float((kl[:, 0] + fields).mean())
+
+
+@dataclass(frozen=True)
+class WeightDelta:
+    """A change of every actor weight of a generator policy (flattened in ``actor_parameters`` order)."""
+
+    delta: np.ndarray
+
+    @contextmanager
+    def applied(self, policy: GeneratorPolicy) -> Iterator[None]:
+        """Within the block, ``policy``'s actor weights are moved by the delta (restored after)."""
+        params = actor_parameters(policy)
+        saved = [p.detach().clone() for p in params]
+        self.add_to(policy)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, w in zip(params, saved, strict=True):
+                    p.copy_(w)
+
+    def add_to(self, policy: GeneratorPolicy) -> None:
+        """Move ``policy``'s actor weights by the delta (in place)."""
+        params = actor_parameters(policy)
+        total = sum(p.numel() for p in params)
+        if self.delta.shape != (total,):
+            raise ValueError(f"the delta has shape {self.delta.shape}, the actor {total} weights")
+        offset = 0
+        with torch.no_grad():
+            for p in params:
+                n = p.numel()
+                p.add_(torch.as_tensor(self.delta[offset : offset + n], dtype=p.dtype).reshape(p.shape))
+                offset += n
+
+
+class NetworkAdapter:
+    """The whole-network ablation of :class:`LogitAdapter`: ``theta`` moves every weight of the clone's
+    actor (feature extractor, policy layer, action head), each in units of the standard deviation of its
+    own tensor, so one step means the same relative change in every layer. ``theta = 0`` is the clone.
+
+    Args:
+        policy: the cloned generator's policy (its actor must not share the critic's extractor).
+    """
+
+    def __init__(self, policy: GeneratorPolicy) -> None:
+        params = actor_parameters(policy)
+        self.scale = np.concatenate(
+            [np.full(p.numel(), max(float(p.detach().std()), 1e-3), np.float32) for p in params]
+        )
+
+    @property
+    def dim(self) -> int:
+        return len(self.scale)
+
+    def candidate(self, theta: np.ndarray) -> WeightDelta:
+        """What a worker needs to play ``theta``: the change of every actor weight."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape != (self.dim,):
+            raise ValueError(f"theta must have shape ({self.dim},), got {theta.shape}")
+        if not np.isfinite(theta).all():
+            raise ValueError("theta contains NaN or inf")
+        return WeightDelta((self.scale * theta).astype(np.float32))
+
+    def apply(self, policy: GeneratorPolicy, theta: np.ndarray) -> None:
+        """Move ``policy``'s actor weights by ``theta`` (in place)."""
+        self.candidate(theta).add_to(policy)
+
+
+def make_adapter(kind: str, policy: GeneratorPolicy) -> LogitAdapter | NetworkAdapter:
+    """The adapter ES searches: ``"logits"`` (the default, :class:`LogitAdapter`) or ``"network"`` (the
+    whole-network ablation, :class:`NetworkAdapter`)."""
+    if kind == "logits":
+        return LogitAdapter(len(policy.spread_edges))
+    if kind == "network":
+        return NetworkAdapter(policy)
+    raise ValueError(f"unknown adapter {kind!r}: expected 'logits' or 'network'")

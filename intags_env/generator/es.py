@@ -38,11 +38,11 @@ from tqdm.auto import tqdm
 
 from ..intags.experiment import ConfoundedTrader
 from ..workers import parallel_map
-from .adapter import CloneKL, LogitAdapter
+from .adapter import CloneKL, LogitAdapter, NetworkAdapter
 from .evaluate import EpisodeStats, _generator_episode
 from .reward import FeedbackReward
 
-__all__ = ["ESResult", "Objective", "facts_pool", "pooled_facts_ks", "run_es", "score_offsets"]
+__all__ = ["ESResult", "Objective", "facts_pool", "pooled_facts_ks", "run_es", "score_candidates"]
 
 
 class Objective:
@@ -71,7 +71,8 @@ class Objective:
         self.kl_weight = kl_weight
         self.runaway_penalty = runaway_penalty
 
-    def __call__(self, stats: Sequence[EpisodeStats], offsets: np.ndarray) -> dict[str, float]:
+    def __call__(self, stats: Sequence[EpisodeStats], candidate: Any) -> dict[str, float]:
+        """The objective of a candidate's episodes (``candidate``: what its adapter gave, for the KL)."""
         rich = np.array([s.rich for s in stats])
         facts = np.array([s.facts for s in stats])
         ok_rich = np.isfinite(rich).all(axis=1)
@@ -79,7 +80,7 @@ class Objective:
         failed = float(np.mean(~np.isfinite(np.array([s.feedback for s in stats])).all(axis=1)))
         rich_mmd = self.rich.mmd2(rich[ok_rich]) if ok_rich.sum() >= 2 else 1.0
         facts_mmd = self.facts.mmd2(facts[ok_facts]) if ok_facts.sum() >= 2 else 1.0
-        kl = self.kl(offsets)
+        kl = self.kl(candidate)
         ks = self.facts_ks(stats)
         total = (
             rich_mmd
@@ -146,9 +147,9 @@ class _Normal:
         return self.rng.standard_normal(shape)
 
 
-def score_offsets(
+def score_candidates(
     model_path: str | Path,
-    offsets_list: Sequence[np.ndarray],
+    candidates: Sequence[Any],
     seeds: Sequence[int],
     *,
     real: str,
@@ -160,21 +161,22 @@ def score_offsets(
     progress: bool = False,
     desc: str = "episodes",
 ) -> list[list[EpisodeStats]]:
-    """The episodes of each candidate's offsets on the same ``seeds`` (common random numbers)."""
+    """The episodes of each candidate (an adapter's ``candidate(theta)``: logit offsets or a weight
+    delta) on the same ``seeds`` (common random numbers)."""
     jobs = [
-        (str(model_path), real, start, end, trader, int(seed), horizons, offsets)
-        for offsets in offsets_list
+        (str(model_path), real, start, end, trader, int(seed), horizons, candidate)
+        for candidate in candidates
         for seed in seeds
     ]
     stats = parallel_map(_generator_episode, jobs, workers, desc=desc, progress=progress)
     k = len(seeds)
-    return [stats[i * k : (i + 1) * k] for i in range(len(offsets_list))]
+    return [stats[i * k : (i + 1) * k] for i in range(len(candidates))]
 
 
 def run_es(
     model_path: str | Path,
     objective: Objective,
-    adapter: LogitAdapter,
+    adapter: LogitAdapter | NetworkAdapter,
     *,
     real: str,
     start: str,
@@ -203,9 +205,9 @@ def run_es(
     common = {"real": real, "start": start, "end": end, "trader": trader, "horizons": horizons}
 
     def check(theta: np.ndarray) -> dict[str, float]:
-        offsets = adapter.offsets(theta)
-        (stats,) = score_offsets(model_path, [offsets], check_seeds, **common, workers=workers)
-        return objective(stats, offsets)
+        candidate = adapter.candidate(theta)
+        (stats,) = score_candidates(model_path, [candidate], check_seeds, **common, workers=workers)
+        return objective(stats, candidate)
 
     if state_path.exists():
         state = pickle.loads(state_path.read_bytes())
@@ -231,10 +233,10 @@ def run_es(
     while es.countiter < generations:
         g = es.countiter
         thetas = es.ask()
-        offsets = [adapter.offsets(t) for t in thetas]
+        candidates = [adapter.candidate(t) for t in thetas]
         seeds = range(first_seed + g * episodes, first_seed + (g + 1) * episodes)
-        per_candidate = score_offsets(model_path, offsets, seeds, **common, workers=workers)
-        scores = [objective(stats, o) for stats, o in zip(per_candidate, offsets)]
+        per_candidate = score_candidates(model_path, candidates, seeds, **common, workers=workers)
+        scores = [objective(stats, c) for stats, c in zip(per_candidate, candidates)]
         es.tell(thetas, [s["objective"] for s in scores])
         row: dict[str, float] = {
             "generation": g + 1,

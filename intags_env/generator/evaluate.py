@@ -105,40 +105,31 @@ def _window_lobster(world: Any, start: int) -> LobsterData:
 
 _MODELS: dict[str, Any] = {}
 _BACKGROUNDS: dict[tuple, Any] = {}
-_SAVED_OFFSETS: dict[str, Any] = {}
 
 
 def _generator_episode(args: tuple) -> EpisodeStats:
     """One episode of a saved generator (a picklable job): ``(path, real, start, end, trader, seed,
-    horizons[, logit_offsets])``; the offsets, when given, replace the SB3 generator's adapter (ES
-    candidates). The model and its background are loaded once per process. A session in which the
-    generator runs away (``WorldError``) gives NaN feedback and facts."""
+    horizons[, candidate])``; the candidate, when given, is an ES candidate (``adapter.candidate``):
+    logit offsets replacing the SB3 generator's saved ones, or a ``WeightDelta`` added to its saved
+    actor weights. The model and its background are loaded once per process and put back to the saved
+    model for a job without a candidate. A session in which the generator runs away (``WorldError``)
+    gives NaN feedback, facts and quantiles."""
     path, real, start, end, trader, seed, horizons, *rest = args
-    offsets = rest[0] if rest else None
+    candidate = rest[0] if rest else None
     if path not in _MODELS:
         import torch
 
         torch.set_num_threads(1)
         _MODELS.clear()
         _BACKGROUNDS.clear()
+        _SAVED.clear()
         _MODELS[path] = _load_policy(path)
-        adapted = getattr(_MODELS[path], "policy", None)
-        _SAVED_OFFSETS[path] = getattr(adapted, "logit_offsets", None)
-        if _SAVED_OFFSETS[path] is not None:
-            _SAVED_OFFSETS[path] = _SAVED_OFFSETS[path].clone()
     policy = _MODELS[path]
     key = (path, str(real), start, end)
     if key not in _BACKGROUNDS:
         _BACKGROUNDS.clear()
         _BACKGROUNDS[key] = GeneratorBackground(policy, real=real, start=start, end=end, n_external=1)
-    saved = _SAVED_OFFSETS[path]
-    if saved is not None:
-        import torch
-
-        chosen = saved if offsets is None else torch.as_tensor(offsets, dtype=torch.float32)
-        policy.policy.logit_offsets.copy_(chosen)
-    elif offsets is not None:
-        raise ValueError(f"{path} has no logit adapter (not a GeneratorPolicy): retrain it")
+    _set_candidate(path, policy, candidate)
     try:
         return episode_stats(_BACKGROUNDS[key], trader, seed, horizons, warmup_s=0.0)
     except WorldError:
@@ -151,6 +142,41 @@ def _generator_episode(args: tuple) -> EpisodeStats:
             np.full(len(SUMMARY_FACTS), np.nan),
             np.full((len(DISTRIBUTIONS), QUANTILE_POINTS), np.nan),
         )
+
+
+_SAVED: dict[str, Any] = {}  # per model path: its saved logit offsets and actor weights
+
+
+def _set_candidate(path: str, policy: Any, candidate: Any) -> None:
+    """Put the saved model back, then play ``candidate`` on it (see :func:`_generator_episode`)."""
+    import torch
+
+    from .adapter import WeightDelta
+    from .ppo_leash import actor_parameters
+
+    adapted = getattr(policy, "policy", None)
+    offsets = getattr(adapted, "logit_offsets", None)
+    if offsets is None:
+        if candidate is not None:
+            raise ValueError(f"{path} has no logit adapter (not a GeneratorPolicy): retrain it")
+        return
+    if path not in _SAVED:
+        _SAVED[path] = {"offsets": offsets.clone(), "actor": None, "moved": False}
+    saved = _SAVED[path]
+    if saved["moved"]:  # the last job moved the actor's weights: restore them
+        with torch.no_grad():
+            for p, w in zip(actor_parameters(adapted), saved["actor"], strict=True):
+                p.copy_(w)
+        saved["moved"] = False
+    if isinstance(candidate, WeightDelta):
+        if saved["actor"] is None:
+            saved["actor"] = [p.detach().clone() for p in actor_parameters(adapted)]
+        offsets.copy_(saved["offsets"])
+        candidate.add_to(adapted)
+        saved["moved"] = True
+    else:
+        chosen = saved["offsets"] if candidate is None else torch.as_tensor(candidate, dtype=torch.float32)
+        offsets.copy_(chosen)
 
 
 def _load_policy(path: str) -> Any:

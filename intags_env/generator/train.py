@@ -80,6 +80,7 @@ class TrainSettings:
     seed: int = 0
     workers: int = 2
     # --- method "es" (see .es): generations x popsize x es_episodes generator episodes
+    adapter: str = "logits"  # what ES moves: "logits" (adapter.LogitAdapter) or "network" (ablation)
     generations: int = 14
     popsize: int = 12
     es_episodes: int = 8  # episodes per candidate, on seeds common to the generation
@@ -94,6 +95,8 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if self.method not in ("es", "ppo"):
             raise ValueError(f"method must be 'es' or 'ppo', got {self.method!r}")
+        if self.adapter not in ("logits", "network"):
+            raise ValueError(f"adapter must be 'logits' or 'network', got {self.adapter!r}")
         least = {"generations": 1, "popsize": 2, "es_episodes": 2, "es_real_episodes": 2, "check_episodes": 2}
         for name, low in least.items():
             if getattr(self, name) < low:

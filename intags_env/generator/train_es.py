@@ -32,9 +32,9 @@ from ..seeds import (
     TRAIN_FLOOR,
     TRAIN_HELD_OUT,
 )
-from .adapter import CloneKL, LogitAdapter
+from .adapter import CloneKL, make_adapter
 from .env import default_trader
-from .es import Objective, facts_pool, pooled_facts_ks, run_es, score_offsets
+from .es import Objective, facts_pool, pooled_facts_ks, run_es, score_candidates
 from .evaluate import EpisodeStats, mmd_and_p, mmd_difference_ci, real_episode_stats
 from .policy import load_generator
 from .reward import FeedbackReward
@@ -68,7 +68,7 @@ def train_es(
     model = load_generator(pretrained)
     states = observations[np.random.default_rng(s.seed).permutation(len(observations))[:_KL_STATES]]
     kl = CloneKL(model.policy, states)
-    adapter = LogitAdapter(len(model.policy.spread_edges))
+    adapter = make_adapter(s.adapter, model.policy)
 
     def real_stats(first: int, n: int) -> list[EpisodeStats]:
         return real_episode_stats(
@@ -103,15 +103,16 @@ def train_es(
     )
     adapter.apply(model.policy, result.theta)
     save_generator(model, out / "generator.zip", s)
-    (out / "adapter.json").write_text(json.dumps({"theta": result.theta.tolist(), "dim": adapter.dim}))
+    theta = {"kind": s.adapter, "theta": result.theta.tolist(), "dim": adapter.dim}
+    (out / "adapter.json").write_text(json.dumps(theta))
     train_minutes = (time.perf_counter() - started) / 60.0
     started = time.perf_counter()
 
     held_out = real_stats(TRAIN_HELD_OUT, s.final_episodes)
     floor = real_stats(TRAIN_FLOOR, s.final_episodes)
-    clone_stats, intags_stats = score_offsets(
+    clone_stats, intags_stats = score_candidates(
         pretrained,
-        [adapter.offsets(np.zeros(adapter.dim)), adapter.offsets(result.theta)],
+        [adapter.candidate(np.zeros(adapter.dim)), adapter.candidate(result.theta)],
         range(TRAIN_EVALUATION, TRAIN_EVALUATION + s.final_episodes),
         **window,
         workers=s.workers,
@@ -124,7 +125,8 @@ def train_es(
         "adapter": {
             "dim": adapter.dim,
             "norm": float(np.linalg.norm(result.theta)),
-            "kl": kl(adapter.offsets(result.theta)),
+            "kind": s.adapter,
+            "kl": kl(adapter.candidate(result.theta)),
         },
         "check": {"clone": result.clone_check_objective, "kept": result.check_objective},
         "curve": result.curve,
