@@ -110,14 +110,10 @@ def facts_pool(stats: Sequence[EpisodeStats]) -> list[np.ndarray]:
     return [r[np.isfinite(r)] for r in rows.reshape(rows.shape[0], -1)]
 
 
-def pooled_facts_ks(
-    real: Sequence[np.ndarray] | Sequence[EpisodeStats], stats: Sequence[EpisodeStats]
-) -> float:
+def pooled_facts_ks(real: Sequence[np.ndarray], stats: Sequence[EpisodeStats]) -> float:
     """Mean over the facts distributions of the two-sample KS statistic (scipy, asymptotic: the p-value
-    is not used) of the episodes' pooled quantiles against the real pool (``real``: a :func:`facts_pool`
-    or the real episodes); a distribution the episodes have no finite sample of counts 1."""
-    if real and isinstance(real[0], EpisodeStats):
-        real = facts_pool(real)  # type: ignore[arg-type]
+    is not used) of the episodes' pooled quantiles against ``real`` (the real episodes'
+    :func:`facts_pool`); a distribution the episodes have no finite sample of counts 1."""
     mine = facts_pool(stats)
     return float(
         np.mean(

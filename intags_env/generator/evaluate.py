@@ -105,6 +105,7 @@ def _window_lobster(world: Any, start: int) -> LobsterData:
 
 _MODELS: dict[str, Any] = {}
 _BACKGROUNDS: dict[tuple, Any] = {}
+_SAVED: dict[str, Any] = {}  # per model path: its saved logit offsets and actor weights
 
 
 def _generator_episode(args: tuple) -> EpisodeStats:
@@ -142,9 +143,6 @@ def _generator_episode(args: tuple) -> EpisodeStats:
             np.full(len(SUMMARY_FACTS), np.nan),
             np.full((len(DISTRIBUTIONS), QUANTILE_POINTS), np.nan),
         )
-
-
-_SAVED: dict[str, Any] = {}  # per model path: its saved logit offsets and actor weights
 
 
 def _set_candidate(path: str, policy: Any, candidate: Any) -> None:
