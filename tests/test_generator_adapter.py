@@ -153,6 +153,28 @@ def test_objective_prefers_episodes_like_the_real_ones_and_penalises_runaways() 
     assert objective(runaway, zero)["objective"] > near["objective"] + 0.3
 
 
+def test_objective_takes_its_facts_from_the_trader_free_sessions_when_given() -> None:
+    rng = np.random.default_rng(9)
+    kl = CloneKL(_model().policy, _observations([1, 2, 1, None]))
+    real, real_free = _stats(rng, 100), _stats(rng, 100, shift=3.0, spread_shift=3.0)
+    objective = Objective(real, kl, real_facts=real_free)
+    zero = LogitAdapter(2).offsets(np.zeros(LogitAdapter(2).dim))
+    with_trader, free = _stats(rng, 20), _stats(rng, 10, shift=3.0, spread_shift=3.0)
+    split = objective(with_trader, zero, free)
+    assert split["facts_mmd2"] < 0.1 and split["facts_ks"] < 0.1  # like the trader-free real sessions
+    assert split["rich_mmd2"] < 0.1  # the causal side still from the sessions with the trader
+    assert objective(with_trader, zero)["facts_ks"] > 0.15  # the wrong sessions: the spread is off by 3 SD
+    free[0] = EpisodeStats(
+        np.full(5, np.nan),
+        0,
+        0,
+        np.full(10, np.nan),
+        np.full(7, np.nan),
+        np.full_like(free[1].quantiles, np.nan),
+    )
+    assert objective(with_trader, zero, free)["failed"] == pytest.approx(1 / 30)
+
+
 def test_objective_facts_ks_sees_one_shifted_distribution() -> None:
     """Only the spread's pooled distribution moves: the KS term rises by about its KS over the five."""
     rng = np.random.default_rng(6)
@@ -192,6 +214,7 @@ def test_es_training_runs_end_to_end_keeps_its_adapter_and_resumes(tmp_path) -> 
         check_every=1,
         final_episodes=4,
         workers=1,
+        facts_episodes=2,  # the facts terms on trader-free sessions
     )
     report = train_generator(settings, tmp_path, progress=False)
     for market in ("pretrained", "intags", "floor"):

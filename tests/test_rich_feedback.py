@@ -99,3 +99,14 @@ def test_pooled_samples_are_each_sessions_distribution_samples() -> None:
     one = distribution_samples(fact_series(data))
     for name in DISTRIBUTIONS:
         np.testing.assert_array_equal(pooled[name], np.concatenate([one[name], one[name]]))
+
+
+def test_a_trader_free_episode_has_facts_and_no_feedback() -> None:
+    from intags_env.generator.evaluate import episode_stats
+    from intags_env.world import resolve_config
+
+    config = resolve_config("rmsc04", end="09:40")
+    stats = episode_stats(config, None, seed=3, horizons=3, warmup_s=300.0)
+    assert np.isnan(stats.feedback).all() and np.isnan(stats.rich).all()
+    assert np.isfinite(stats.facts).all() and np.isfinite(stats.quantiles).all()
+    assert stats.buy_volume + stats.sell_volume > 0  # every trade is the background's

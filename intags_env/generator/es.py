@@ -53,16 +53,18 @@ class Objective:
         real: Sequence[EpisodeStats],
         kl: CloneKL,
         *,
+        real_facts: Sequence[EpisodeStats] | None = None,
         facts_weight: float = 1.0,
         ks_weight: float = 1.0,
         kl_weight: float = 0.5,
         runaway_penalty: float = 1.0,
     ) -> None:
         rich = np.array([s.rich for s in real])
-        facts = np.array([s.facts for s in real])
+        facts_set = real if real_facts is None else real_facts
+        facts = np.array([s.facts for s in facts_set])
         self.rich = FeedbackReward(rich[np.isfinite(rich).all(axis=1)])
         self.facts = FeedbackReward(facts[np.isfinite(facts).all(axis=1)])
-        self.real_pool = facts_pool(real)
+        self.real_pool = facts_pool(facts_set)
         if any(x.size == 0 for x in self.real_pool):
             raise ValueError("the real episodes have no finite samples of a facts distribution")
         self.kl = kl
@@ -71,17 +73,27 @@ class Objective:
         self.kl_weight = kl_weight
         self.runaway_penalty = runaway_penalty
 
-    def __call__(self, stats: Sequence[EpisodeStats], candidate: Any) -> dict[str, float]:
-        """The objective of a candidate's episodes (``candidate``: what its adapter gave, for the KL)."""
+    def __call__(
+        self,
+        stats: Sequence[EpisodeStats],
+        candidate: Any,
+        facts_stats: Sequence[EpisodeStats] | None = None,
+    ) -> dict[str, float]:
+        """The objective of a candidate's episodes (``candidate``: what its adapter gave, for the KL);
+        ``facts_stats``: its trader-free sessions, when the facts terms are measured on those (the real
+        side then being ``real_facts``)."""
         rich = np.array([s.rich for s in stats])
-        facts = np.array([s.facts for s in stats])
+        facts_set = stats if facts_stats is None else facts_stats
+        facts = np.array([s.facts for s in facts_set])
         ok_rich = np.isfinite(rich).all(axis=1)
         ok_facts = np.isfinite(facts).all(axis=1)
         failed = float(np.mean(~np.isfinite(np.array([s.feedback for s in stats])).all(axis=1)))
+        if facts_stats is not None:  # a trader-free session that ran away counts too
+            failed = (failed * len(stats) + float(np.sum(~ok_facts))) / (len(stats) + len(facts_stats))
         rich_mmd = self.rich.mmd2(rich[ok_rich]) if ok_rich.sum() >= 2 else 1.0
         facts_mmd = self.facts.mmd2(facts[ok_facts]) if ok_facts.sum() >= 2 else 1.0
         kl = self.kl(candidate)
-        ks = self.facts_ks(stats)
+        ks = self.facts_ks(facts_set)
         total = (
             rich_mmd
             + self.facts_weight * facts_mmd
@@ -151,14 +163,14 @@ def score_candidates(
     real: str,
     start: str,
     end: str,
-    trader: ConfoundedTrader,
+    trader: ConfoundedTrader | None,
     horizons: int,
     workers: int,
     progress: bool = False,
     desc: str = "episodes",
 ) -> list[list[EpisodeStats]]:
     """The episodes of each candidate (an adapter's ``candidate(theta)``: logit offsets or a weight
-    delta) on the same ``seeds`` (common random numbers)."""
+    delta) on the same ``seeds`` (common random numbers); ``trader=None``: trader-free sessions."""
     jobs = [
         (str(model_path), real, start, end, trader, int(seed), horizons, candidate)
         for candidate in candidates
@@ -188,22 +200,32 @@ def run_es(
     check_every: int,
     workers: int,
     out: Path,
+    facts_episodes: int = 0,
     seed: int = 0,
     logger: Any = None,
     progress: bool = True,
     on_check: Callable[[int, np.ndarray], None] | None = None,
 ) -> ESResult:
     """CMA-ES over the adapter of the generator saved at ``model_path`` (see the module doc); generation
-    ``g`` plays seeds ``first_seed + g * episodes ...``. Resumes from ``out/checkpoints/es_state.pkl``."""
+    ``g`` plays seeds ``first_seed + g * episodes ...``; with ``facts_episodes``, every candidate also plays
+    that many of those seeds without the trader, and the facts terms are measured on those sessions.
+    Resumes from ``out/checkpoints/es_state.pkl``."""
     import cma
 
     state_path = out / "checkpoints" / "es_state.pkl"
     common = {"real": real, "start": start, "end": end, "trader": trader, "horizons": horizons}
 
+    def scores(candidates: list[Any], seeds: Sequence[int]) -> list[dict[str, float]]:
+        per_candidate = score_candidates(model_path, candidates, seeds, **common, workers=workers)
+        if facts_episodes:
+            free = {**common, "trader": None}
+            facts = score_candidates(model_path, candidates, seeds[:facts_episodes], **free, workers=workers)
+        else:
+            facts = [None] * len(candidates)
+        return [objective(*row) for row in zip(per_candidate, candidates, facts, strict=True)]
+
     def check(theta: np.ndarray) -> dict[str, float]:
-        candidate = adapter.candidate(theta)
-        (stats,) = score_candidates(model_path, [candidate], check_seeds, **common, workers=workers)
-        return objective(stats, candidate)
+        return scores([adapter.candidate(theta)], list(check_seeds))[0]
 
     if state_path.exists():
         state = pickle.loads(state_path.read_bytes())
@@ -229,19 +251,17 @@ def run_es(
     while es.countiter < generations:
         g = es.countiter
         thetas = es.ask()
-        candidates = [adapter.candidate(t) for t in thetas]
-        seeds = range(first_seed + g * episodes, first_seed + (g + 1) * episodes)
-        per_candidate = score_candidates(model_path, candidates, seeds, **common, workers=workers)
-        scores = [objective(stats, c) for stats, c in zip(per_candidate, candidates)]
-        es.tell(thetas, [s["objective"] for s in scores])
+        seeds = list(range(first_seed + g * episodes, first_seed + (g + 1) * episodes))
+        scored = scores([adapter.candidate(t) for t in thetas], seeds)
+        es.tell(thetas, [s["objective"] for s in scored])
         row: dict[str, float] = {
             "generation": g + 1,
             "episodes": float((g + 1) * episodes * len(thetas)),
             "sigma": float(es.sigma),
         }
-        for key in scores[0]:
-            row[f"median_{key}"] = float(np.median([s[key] for s in scores]))
-        row["best_objective"] = float(min(s["objective"] for s in scores))
+        for key in scored[0]:
+            row[f"median_{key}"] = float(np.median([s[key] for s in scored]))
+        row["best_objective"] = float(min(s["objective"] for s in scored))
         if (g + 1) % check_every == 0 or g + 1 == generations:
             mean = np.asarray(es.mean, float)
             checked = check(mean)

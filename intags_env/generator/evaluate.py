@@ -63,28 +63,31 @@ class EpisodeStats:
 
 def episode_stats(
     market: str | WorldConfig | Background,
-    trader: ConfoundedTrader,
+    trader: ConfoundedTrader | None,
     seed: int,
     horizons: int,
     warmup_s: float,
 ) -> EpisodeStats:
     """One session with the experimental trader from ``warmup_s`` after the start: its feedback (paper's
     and rich), the background's buy and sell aggressor volume over the trader's window, and the window's
-    summary facts and distribution quantiles."""
-    session = TradingSession(market, n_learners=0, scripted=[trader])
+    summary facts and distribution quantiles. ``trader=None``: the market alone (its facts and volumes;
+    the feedback is NaN), what a background looks like without anyone probing it."""
+    session = TradingSession(market, n_learners=0, scripted=[] if trader is None else [trader])
     start = session.start_ns + int(warmup_s * NS_PER_SECOND)
     session.reset(seed, scripted_from=start)
     session.advance(session.end_ns)
     trades = session.world.trades_since(0)
-    at = session.owner(0)
-    try:
-        traj = trajectory(trader, session.mid())
-        f = trajectory_feedback(traj, horizons)
-        flow = background_flow(trades, at, traj.times, session.end_ns)
-        rich = rich_feedback(traj, flow, horizons)
-    except ValueError:
-        f = np.full(horizons, np.nan)
-        rich = np.full(len(rich_feedback_names(horizons)), np.nan)
+    f = np.full(horizons, np.nan)
+    rich = np.full(len(rich_feedback_names(horizons)), np.nan)
+    at = -1 if trader is None else session.owner(0)
+    if trader is not None:
+        try:
+            traj = trajectory(trader, session.mid())
+            f = trajectory_feedback(traj, horizons)
+            flow = background_flow(trades, at, traj.times, session.end_ns)
+            rich = rich_feedback(traj, flow, horizons)
+        except ValueError:
+            pass  # no decision of the trader: NaN feedback
     background = (trades["taker_owner"] != at) & (trades["maker_owner"] != at) & (trades["time"] >= start)
     side, qty = trades["side"][background], trades["qty"][background]
     window = _window_lobster(session.world, start)
@@ -216,7 +219,7 @@ def real_episode_stats(
     real: str | WorldConfig,
     start: str | int,
     end: str | int,
-    trader: ConfoundedTrader,
+    trader: ConfoundedTrader | None,
     seeds: range | list[int],
     horizons: int = 5,
     workers: int = 1,

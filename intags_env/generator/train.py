@@ -84,6 +84,7 @@ class TrainSettings:
     generations: int = 14
     popsize: int = 12
     es_episodes: int = 8  # episodes per candidate, on seeds common to the generation
+    facts_episodes: int = 0  # > 0: also that many trader-free sessions per candidate, for the facts terms
     sigma0: float = 0.3  # initial step size, logits
     es_real_episodes: int = 200  # real episodes behind the objective's real sets
     check_episodes: int = 32  # fixed check episodes that pick the kept adapter
@@ -98,6 +99,11 @@ class TrainSettings:
         if self.adapter not in ("logits", "network"):
             raise ValueError(f"adapter must be 'logits' or 'network', got {self.adapter!r}")
         least = {"generations": 1, "popsize": 2, "es_episodes": 2, "es_real_episodes": 2, "check_episodes": 2}
+        if self.facts_episodes and not 2 <= self.facts_episodes <= min(self.es_episodes, self.check_episodes):
+            raise ValueError(
+                "facts_episodes must be 0 or in [2, min(es_episodes, check_episodes)], "
+                f"got {self.facts_episodes}"
+            )
         for name, low in least.items():
             if getattr(self, name) < low:
                 raise ValueError(f"{name} must be at least {low}, got {getattr(self, name)}")

@@ -75,9 +75,22 @@ def train_es(
             s.real, s.start, s.end, trader, range(first, first + n), s.horizons, s.workers, progress
         )
 
+    real_free = None
+    if s.facts_episodes:  # the facts terms on trader-free sessions, the real market's too
+        real_free = real_episode_stats(
+            s.real,
+            s.start,
+            s.end,
+            None,
+            range(TRAIN_ES_REAL, TRAIN_ES_REAL + s.es_real_episodes),
+            s.horizons,
+            s.workers,
+            progress,
+        )
     objective = Objective(
         real_stats(TRAIN_ES_REAL, s.es_real_episodes),
         kl,
+        real_facts=real_free,
         facts_weight=s.facts_weight,
         ks_weight=s.ks_weight,
         kl_weight=s.kl_weight,
@@ -97,6 +110,7 @@ def train_es(
         check_every=s.check_every,
         workers=s.workers,
         out=out,
+        facts_episodes=s.facts_episodes,
         seed=s.seed,
         logger=logger,
         progress=progress,
