@@ -70,23 +70,21 @@ def train_es(
     kl = CloneKL(model.policy, states)
     adapter = make_adapter(s.adapter, model.policy)
 
-    def real_stats(first: int, n: int) -> list[EpisodeStats]:
+    def real_stats(first: int, n: int, with_trader: bool = True) -> list[EpisodeStats]:
         return real_episode_stats(
-            s.real, s.start, s.end, trader, range(first, first + n), s.horizons, s.workers, progress
-        )
-
-    real_free = None
-    if s.facts_episodes:  # the facts terms on trader-free sessions, the real market's too
-        real_free = real_episode_stats(
             s.real,
             s.start,
             s.end,
-            None,
-            range(TRAIN_ES_REAL, TRAIN_ES_REAL + s.es_real_episodes),
+            trader if with_trader else None,
+            range(first, first + n),
             s.horizons,
             s.workers,
             progress,
         )
+
+    real_free = None
+    if s.facts_episodes:  # the facts terms on trader-free sessions, the real market's too
+        real_free = real_stats(TRAIN_ES_REAL, s.es_real_episodes, with_trader=False)
     objective = Objective(
         real_stats(TRAIN_ES_REAL, s.es_real_episodes),
         kl,
