@@ -29,6 +29,7 @@ Row ``i`` of the features is the market state right after message ``i``: the boo
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from intags_env.data.lobster import NS_PER_SECOND, LobsterData
 from intags_env.generator.spec import FEATURE_NAMES, SIGN_WINDOW
@@ -43,6 +44,11 @@ __all__ = [
 
 N_FEATURES = len(FEATURE_NAMES)
 _COL = {name: k for k, name in enumerate(FEATURE_NAMES)}
+C_IMBALANCE_L1, C_IMBALANCE_L5 = _COL["imbalance_l1"], _COL["imbalance_l5"]
+C_VOLUME_L1, C_VOLUME_L5 = _COL["log_volume_l1"], _COL["log_volume_l5"]
+C_SPREAD, C_TWO_SIDED, C_SIGN = _COL["log_spread_ticks"], _COL["two_sided"], _COL["sign_imbalance"]
+C_RETURN_10S, C_RETURN_60S = _COL["return_10s_bp"], _COL["return_60s_bp"]
+C_TIME, C_GAP, C_BURST = _COL["time_of_day"], _COL["log_gap_s"], _COL["log_burst"]
 #: Book levels used by the ``_l5`` features.
 FEATURE_LEVELS = 5
 #: Return horizons (feature name -> seconds).
@@ -141,7 +147,7 @@ class FeatureTracker:
         self._current = DEFAULT_STATE.copy()
         self._last_time: int | None = None
         self._last_mid = np.nan  # the carried-forward mid after the last message
-        self._signs = np.zeros(0, dtype=np.int64)  # the last <= SIGN_WINDOW signs
+        self._signs = np.zeros(SIGN_WINDOW + 3, dtype=np.int64)  # ring of the last signs; next, count, sum
         self._window = _TimeMidBuffer()
         self._n_messages = 0
         self._burst = 0  # earlier messages at the last message's timestamp
@@ -188,148 +194,139 @@ class FeatureTracker:
         if times[0] < previous or (n > 1 and np.any(np.diff(times) < 0)):
             raise ValueError("message times must be non-decreasing across updates")
 
-        out = np.empty((n, N_FEATURES), dtype=np.float64)
-        mid, two_sided = _book_features(book, self.tick_size, out)
-
-        signs = message_signs(types, directions)
-        combined = np.concatenate([self._signs, signs])
-        out[:, _COL["sign_imbalance"]] = _window_means(combined, n)
-        self._signs = combined[-SIGN_WINDOW:]
-
-        carried = _carry_forward(mid, self._last_mid)
-        self._window.extend(times, carried)
-        window_times, window_mids = self._window.times, self._window.mids
-        for name, seconds in _RETURN_HORIZONS_S.items():
-            j = np.searchsorted(window_times, times - seconds * NS_PER_SECOND, side="right") - 1
-            then = np.where(j >= 0, window_mids[np.maximum(j, 0)], np.nan)
-            out[:, _COL[name]] = _log_return_bp_per_10(carried, then)
-        self._window.drop_before(times[-1] - _LONGEST_HORIZON_NS)
-
-        out[:, _COL["time_of_day"]] = (times - _OPEN_NS) / _SESSION_NS
-        gaps_ns = np.diff(times, prepend=previous)
-        out[:, _COL["log_gap_s"]] = np.log10(gaps_ns / NS_PER_SECOND + _GAP_FLOOR_S)
-        burst = _burst_lengths(gaps_ns == 0, self._burst if self._last_time is not None else -1)
-        out[:, _COL["log_burst"]] = np.log1p(burst)
-        out[:, _COL["two_sided"]] = two_sided
-
-        result = out.astype(np.float32)
+        self._window.reserve(n)
+        window = self._window
+        state = np.array(
+            [window.lo, window.hi, self._burst if self._last_time is not None else -1, previous], np.int64
+        )
+        result = np.empty((n, N_FEATURES), dtype=np.float32)
+        self._last_mid = _update(
+            times,
+            np.asarray(types, dtype=np.int64),
+            np.asarray(directions, dtype=np.int64),
+            book,
+            self.tick_size,
+            self._signs,
+            state,
+            self._last_mid,
+            window.t,
+            window.m,
+            result,
+        )
+        window.lo, window.hi, self._burst = int(state[0]), int(state[1]), int(state[2])
         self._current = result[-1].copy()
         self._last_time = int(times[-1])
-        self._last_mid = float(carried[-1])
         self._n_messages += n
-        self._burst = int(burst[-1])
         return result
 
 
 # --------------------------------------------------------------------------- per-message formulas
-def _burst_lengths(same_time: np.ndarray, carried: int) -> np.ndarray:
-    """For each message, the earlier messages at its timestamp: ``same_time[i]`` says message ``i``
-    shares the previous one's time, ``carried`` is the count of the message before the chunk (-1: none,
-    the chunk starts the market)."""
-    n = len(same_time)
-    idx = np.arange(n)
-    same = same_time.copy()
-    if carried < 0:
-        same[0] = False
-    starts = np.maximum.accumulate(np.where(same, -1, idx))  # the last message starting a timestamp
-    return np.where(starts >= 0, idx - starts, idx + 1 + carried).astype(np.int64)
-
-
-def _book_features(book: np.ndarray, tick_size: int, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fill the book columns of ``out``; return the level-1 mid (NaN if one-sided) and the two-sided flag."""
-    levels = min(book.shape[1] // 4, FEATURE_LEVELS)
-    ask_1, bid_1 = book[:, 1], book[:, 3]
-    ask_5 = book[:, 1 : 4 * levels : 4].sum(axis=1)
-    bid_5 = book[:, 3 : 4 * levels : 4].sum(axis=1)
-    out[:, _COL["imbalance_l1"]] = _imbalance(bid_1, ask_1)
-    out[:, _COL["imbalance_l5"]] = _imbalance(bid_5, ask_5)
-    out[:, _COL["log_volume_l1"]] = np.log1p(bid_1 + ask_1)
-    out[:, _COL["log_volume_l5"]] = np.log1p(bid_5 + ask_5)
-
-    two_sided = (ask_1 > 0) & (bid_1 > 0)
-    ask_px, bid_px = book[:, 0], book[:, 2]
-    # dummy prices are +-9999999999, so these int64 sums and differences cannot overflow
-    spread_ticks = np.maximum(ask_px - bid_px, 0) / tick_size  # a crossed book (never valid) counts as 0
-    out[:, _COL["log_spread_ticks"]] = np.where(two_sided, np.log1p(spread_ticks), 0.0)
-    mid = np.where(two_sided, (ask_px + bid_px) / 2.0, np.nan)
-    return mid, two_sided.astype(np.float64)
-
-
-def _imbalance(bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
+@njit(cache=True)
+def _imbalance(bid: int, ask: int) -> float:
     total = bid + ask
-    return np.where(total > 0, (bid - ask) / np.maximum(total, 1), 0.0)
+    return (bid - ask) / max(total, 1) if total > 0 else 0.0
 
 
-def _window_means(signs: np.ndarray, n_new: int) -> np.ndarray:
-    """Mean of the last ``SIGN_WINDOW`` entries up to each of the last ``n_new`` entries of ``signs``.
-
-    ``signs`` holds the (at most ``SIGN_WINDOW``) previous signs followed by the new ones; when fewer
-    than ``SIGN_WINDOW`` are available (the start of the market) the mean is over those.
-    """
-    cumulative = np.concatenate([[0], np.cumsum(signs)])
-    end = np.arange(len(signs) - n_new, len(signs)) + 1  # exclusive ends of the new entries' windows
-    start = np.maximum(end - SIGN_WINDOW, 0)
-    return (cumulative[end] - cumulative[start]) / (end - start)
-
-
-def _carry_forward(mid: np.ndarray, last: float) -> np.ndarray:
-    """``mid`` with NaNs replaced by the last defined value before them (``last`` before the first)."""
-    values = np.concatenate([[last], mid])
-    defined = ~np.isnan(values)
-    defined[0] = True
-    source = np.maximum.accumulate(np.where(defined, np.arange(len(values)), 0))
-    return values[source][1:]
-
-
-def _log_return_bp_per_10(now: np.ndarray, then: np.ndarray) -> np.ndarray:
+@njit(cache=True)
+def _log_return_bp_per_10(now: float, then: float) -> float:
     """``1e4 * log(now / then) / 10`` (log-return in basis points, scaled by 1/10); 0 where undefined."""
-    ok = np.isfinite(now) & np.isfinite(then) & (now > 0) & (then > 0)
-    ratio = np.where(ok, now, 1.0) / np.where(ok, then, 1.0)
-    return np.where(ok, 1e4 * np.log(ratio) / 10, 0.0)
+    if np.isfinite(now) and np.isfinite(then) and now > 0 and then > 0:
+        return 1e4 * np.log(now / then) / 10
+    return 0.0
+
+
+@njit(cache=True)
+def _update(times, types, directions, book, tick_size, signs, state, last_mid, window_t, window_m, out):
+    """The features of each message in turn (the module doc's definitions) into ``out``; returns the last
+    carried mid. Carried between calls: ``signs`` (a ring of the last ``SIGN_WINDOW`` signs, then its
+    next slot, count and sum), ``state`` (window lo and hi, the last message's burst or -1 before the
+    first message, the previous message's time) and the (time, carried mid) window, whose capacity the
+    caller has reserved. A message's return looks back to the last message at least the horizon older."""
+    levels = min(book.shape[1] // 4, FEATURE_LEVELS)
+    lo, hi, burst, previous = state[0], state[1], state[2], state[3]
+    for i in range(len(times)):
+        t = times[i]
+        row = book[i]
+        ask_1, bid_1 = row[1], row[3]
+        ask_5, bid_5 = 0, 0
+        for k in range(levels):
+            ask_5 += row[4 * k + 1]
+            bid_5 += row[4 * k + 3]
+        out[i, C_IMBALANCE_L1] = _imbalance(bid_1, ask_1)
+        out[i, C_IMBALANCE_L5] = _imbalance(bid_5, ask_5)
+        out[i, C_VOLUME_L1] = np.log1p(float(bid_1 + ask_1))
+        out[i, C_VOLUME_L5] = np.log1p(float(bid_5 + ask_5))
+        two_sided = ask_1 > 0 and bid_1 > 0
+        # dummy prices are +-9999999999, so these int64 sums and differences cannot overflow
+        spread_ticks = max(row[0] - row[2], 0) / tick_size  # a crossed book (never valid) counts as 0
+        out[i, C_SPREAD] = np.log1p(spread_ticks) if two_sided else 0.0
+        out[i, C_TWO_SIDED] = 1.0 if two_sided else 0.0
+        if two_sided:
+            last_mid = (row[0] + row[2]) / 2.0  # the mid, carried forward through one-sided books
+
+        kind, direction = types[i], directions[i]
+        sign = direction if kind == 1 else (-direction if kind == 2 or kind == 3 or kind == 4 else 0)
+        slot, count = signs[SIGN_WINDOW], signs[SIGN_WINDOW + 1]
+        if count == SIGN_WINDOW:
+            signs[SIGN_WINDOW + 2] -= signs[slot]
+        else:
+            count += 1
+        signs[slot] = sign
+        signs[SIGN_WINDOW + 2] += sign
+        signs[SIGN_WINDOW] = (slot + 1) % SIGN_WINDOW
+        signs[SIGN_WINDOW + 1] = count
+        out[i, C_SIGN] = signs[SIGN_WINDOW + 2] / count
+
+        window_t[hi] = t
+        window_m[hi] = last_mid
+        hi += 1
+        for c, horizon in ((C_RETURN_10S, 10 * NS_PER_SECOND), (C_RETURN_60S, 60 * NS_PER_SECOND)):
+            j = lo + np.searchsorted(window_t[lo:hi], t - horizon, side="right") - 1
+            out[i, c] = _log_return_bp_per_10(last_mid, window_m[j]) if j >= lo else 0.0
+        # drop what no later lookup can need: all before the last entry at or before t - 60 s
+        last_old = np.searchsorted(window_t[lo:hi], t - _LONGEST_HORIZON_NS, side="right") - 1
+        if last_old > 0:
+            lo += last_old
+
+        out[i, C_TIME] = (t - _OPEN_NS) / _SESSION_NS
+        gap = t - previous
+        out[i, C_GAP] = np.log10(gap / NS_PER_SECOND + _GAP_FLOOR_S)
+        burst = burst + 1 if gap == 0 and burst >= 0 else 0
+        out[i, C_BURST] = np.log1p(float(burst))
+        previous = t
+    state[0], state[1], state[2], state[3] = lo, hi, burst, previous
+    return last_mid
 
 
 class _TimeMidBuffer:
-    """A growable FIFO of (time, carried mid) pairs with O(1) amortised append and drop-from-front."""
+    """A growable FIFO of (time, carried mid) pairs: ``t[lo:hi]``, ``m[lo:hi]``. The kernel appends at
+    ``hi`` and drops from the front by moving ``lo``; :meth:`reserve` makes room first."""
 
     def __init__(self, capacity: int = 256) -> None:
-        self._t = np.empty(capacity, dtype=np.int64)
-        self._m = np.empty(capacity, dtype=np.float64)
-        self._lo = 0
-        self._hi = 0
+        self.t = np.empty(capacity, dtype=np.int64)
+        self.m = np.empty(capacity, dtype=np.float64)
+        self.lo = 0
+        self.hi = 0
+
+    def __len__(self) -> int:
+        return self.hi - self.lo
 
     @property
     def times(self) -> np.ndarray:
-        return self._t[self._lo : self._hi]
+        """The live entries' times (a view)."""
+        return self.t[self.lo : self.hi]
 
-    @property
-    def mids(self) -> np.ndarray:
-        return self._m[self._lo : self._hi]
-
-    def __len__(self) -> int:
-        return self._hi - self._lo
-
-    def extend(self, times: np.ndarray, mids: np.ndarray) -> None:
-        n = len(times)
-        if self._hi + n > len(self._t):
-            live = len(self)
-            capacity = len(self._t)
-            while live + n > capacity // 2:
-                capacity *= 2
-            new_t = np.empty(capacity, dtype=np.int64)
-            new_m = np.empty(capacity, dtype=np.float64)
-            new_t[:live] = self.times
-            new_m[:live] = self.mids
-            self._t, self._m, self._lo, self._hi = new_t, new_m, 0, live
-        self._t[self._hi : self._hi + n] = times
-        self._m[self._hi : self._hi + n] = mids
-        self._hi += n
-
-    def drop_before(self, cutoff_ns: int) -> None:
-        """Drop entries no future lookup can need: all before the last one with ``time <= cutoff_ns``.
-
-        Future lookups ask for the last entry at or before ``t - horizon`` with ``t`` at least the last
-        time seen, hence at or after ``cutoff_ns = last time - longest horizon``.
-        """
-        last_old = int(np.searchsorted(self.times, cutoff_ns, side="right")) - 1
-        if last_old > 0:
-            self._lo += last_old
+    def reserve(self, n: int) -> None:
+        """Room for ``n`` more entries at the end (live entries move to the front, capacity doubles as
+        needed: amortised O(1) per entry)."""
+        if self.hi + n <= len(self.t):
+            return
+        live = len(self)
+        capacity = len(self.t)
+        while live + n > capacity // 2:
+            capacity *= 2
+        new_t = np.empty(capacity, dtype=np.int64)
+        new_m = np.empty(capacity, dtype=np.float64)
+        new_t[:live] = self.t[self.lo : self.hi]
+        new_m[:live] = self.m[self.lo : self.hi]
+        self.t, self.m, self.lo, self.hi = new_t, new_m, 0, live

@@ -129,14 +129,15 @@ class GeneratorPolicy(ActorCriticPolicy):
         return self.action_net(latent) + self.logit_offsets[self.spread_bucket(observations)]
 
 
-def generator_policy_kwargs() -> dict[str, Any]:
+def generator_policy_kwargs(spread_edges: tuple[int, ...] = SPREAD_EDGES) -> dict[str, Any]:
     """``policy_kwargs`` of the generator's :class:`GeneratorPolicy` (pass the class as the policy). The
     critic has a feature extractor of its own: PPO's value loss on unpredictable episode returns would
-    otherwise retrain the cloned actor's features."""
+    otherwise retrain the cloned actor's features. ``spread_edges``: the logit adapter's spread buckets."""
     return {
         "features_extractor_class": OrderHistoryExtractor,
         "net_arch": {"pi": [64], "vf": [64]},
         "share_features_extractor": False,
+        "spread_edges": tuple(int(e) for e in spread_edges),
     }
 
 
@@ -147,30 +148,40 @@ class SB3OrderPolicy:
     """
 
     def __init__(self, model: Any) -> None:
+        from .numpy_actor import numpy_actor
+
         self.model = model
         self.policy = model.policy
         self.policy.set_training_mode(False)
-        self._splits = np.cumsum(self.policy.action_space.nvec)[:-1]
+        nvec = np.asarray(self.policy.action_space.nvec)
+        self._splits = np.cumsum(nvec)[:-1]
+        self._starts = np.concatenate([[0], self._splits])
+        self._bounds = list(zip(self._starts.tolist(), np.cumsum(nvec).tolist(), strict=True))
+        self._field_of = np.repeat(np.arange(len(nvec)), nvec)
+        self._actor = numpy_actor(self.policy)  # None: another architecture, torch evaluates it
+
+    def logits(self, observation: np.ndarray) -> np.ndarray:
+        """The policy's (adapted) action logits in this state, all fields side by side, float64."""
+        if self._actor is not None:
+            return self._actor.logits(observation)
+        policy = self.policy
+        with torch.no_grad():
+            obs = torch.as_tensor(observation, dtype=torch.float32).reshape(1, -1)
+            if isinstance(policy, GeneratorPolicy):
+                return policy.action_logits(obs)[0].numpy().astype(np.float64)
+            latent = policy.mlp_extractor.forward_actor(
+                policy.extract_features(obs, policy.pi_features_extractor)
+            )
+            return policy.action_net(latent)[0].numpy().astype(np.float64)
 
     def probabilities(self, observation: np.ndarray) -> list[np.ndarray]:
         """The probabilities of each order field's values in this state (the policy's action logits,
         split per field and soft-maxed; the same numbers as ``policy.get_distribution`` without building
         torch distribution objects, which would cost more than the network itself)."""
-        policy = self.policy
-        with torch.no_grad():
-            obs = torch.as_tensor(observation, dtype=torch.float32).reshape(1, -1)
-            if isinstance(policy, GeneratorPolicy):
-                logits = policy.action_logits(obs)[0].numpy().astype(np.float64)
-            else:
-                latent = policy.mlp_extractor.forward_actor(
-                    policy.extract_features(obs, policy.pi_features_extractor)
-                )
-                logits = policy.action_net(latent)[0].numpy().astype(np.float64)
-        out = []
-        for part in np.split(logits, self._splits):
-            e = np.exp(part - part.max())
-            out.append(e / e.sum())
-        return out
+        logits = self.logits(observation)
+        e = np.exp(logits - np.maximum.reduceat(logits, self._starts)[self._field_of])
+        p = e / np.add.reduceat(e, self._starts)[self._field_of]
+        return [p[a:b] for a, b in self._bounds]
 
     def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One action: the fields of one order (its type first, then that type's fields; the other
