@@ -4,6 +4,7 @@ they survive save/load, the KL leash, and the ES objective."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -196,8 +197,29 @@ def test_objective_facts_ks_sees_one_shifted_distribution() -> None:
     )
 
 
+def _with_volumes(stats: list[EpisodeStats], buy: int, sell: int) -> list[EpisodeStats]:
+    return [replace(s, buy_volume=buy, sell_volume=sell) for s in stats]
+
+
+def test_objective_imbalance_term_pulls_towards_the_real_balance() -> None:
+    """Real sessions 60/40 (|imbalance| 0.2): a candidate at 90/10 pays weight * 0.6, one at 60/40
+    nothing; with weight 0 the term is off."""
+    rng = np.random.default_rng(7)
+    kl = CloneKL(_model().policy, _observations([1, 2, 1, None]))
+    real = _with_volumes(_stats(rng, 100), 60, 40)
+    zero = LogitAdapter(2).offsets(np.zeros(LogitAdapter(2).dim))
+    episodes = _stats(rng, 30)
+    balanced, lopsided = _with_volumes(episodes, 40, 60), _with_volumes(episodes, 90, 10)
+    weighted = Objective(real, kl, imbalance_weight=2.0)
+    assert weighted(balanced, zero)["imbalance_abs"] == pytest.approx(0.2)
+    assert weighted(lopsided, zero)["objective"] - weighted(balanced, zero)["objective"] == pytest.approx(
+        2.0 * 0.6
+    )
+    off = Objective(real, kl)
+    assert off(lopsided, zero)["objective"] == pytest.approx(off(balanced, zero)["objective"])
+
+
 def test_es_training_runs_end_to_end_keeps_its_adapter_and_resumes(tmp_path) -> None:
-    from dataclasses import replace
 
     from intags_env.generator.train import TrainSettings, train_generator
 
@@ -231,7 +253,6 @@ def test_es_training_runs_end_to_end_keeps_its_adapter_and_resumes(tmp_path) -> 
 
 
 def test_candidate_episodes_are_reproducible_and_restore_the_saved_adapter(tmp_path) -> None:
-    from dataclasses import replace
 
     from intags_env.generator.env import default_trader
     from intags_env.generator.evaluate import _generator_episode
@@ -275,7 +296,6 @@ def test_the_network_adapter_is_the_clone_at_zero_and_restores_its_weights() -> 
 
 
 def test_a_weight_candidate_is_played_and_then_undone(tmp_path) -> None:
-    from dataclasses import replace
 
     from intags_env.generator.adapter import NetworkAdapter
     from intags_env.generator.env import default_trader

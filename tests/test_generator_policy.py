@@ -202,9 +202,11 @@ def test_clone_generator_writes_a_cloned_background_without_a_real_feedback_set(
         end="09:34",
         pretrain_sessions=1,
         pretrain_epochs=1,
+        spread_edges=(1, 2, 4),
     )
     path = clone_generator(settings, tmp_path, progress=False)
     assert path == tmp_path / "pretrained.zip" and path.exists()
+    assert load_generator(path).policy.logit_offsets.shape[0] == 3  # the adapter's buckets, kept
     assert json.loads(path.with_suffix(".json").read_text()) == {
         "real": "small",
         "start": "09:32",
@@ -215,6 +217,12 @@ def test_clone_generator_writes_a_cloned_background_without_a_real_feedback_set(
     background.reset(1)
     background.run_until(background.config.end_ns)
     assert background.n_orders > 0
+
+
+@pytest.mark.parametrize("edges", [(), (2, 3), (1, 3, 3), (1, 4, 2)])
+def test_spread_edges_must_rise_strictly_from_one_tick(edges) -> None:
+    with pytest.raises(ValueError, match="spread_edges must rise strictly from 1"):
+        TrainSettings(spread_edges=edges)
 
 
 def test_a_model_of_another_action_space_is_named_not_loaded(tmp_path) -> None:

@@ -14,6 +14,8 @@ The objective a candidate minimises, on its episodes:
       + facts_weight * MMD^2(per-episode facts, real)     metrics.facts.SUMMARY_FACTS, standardised
       + ks_weight * mean KS(pooled distributions, real)   metrics.facts.DISTRIBUTIONS (spread, sizes,
                                                           inter-arrival, L1 depth, 10-s returns)
+      + imbalance_weight * |mean |imbalance| - real's|     the background's buy/sell balance, with the
+                                                          trader (EpisodeStats.imbalance)
       + kl_weight * KL(adapted || clone)                  on real states (adapter.CloneKL)
       + runaway_penalty * share of sessions that ran away
 
@@ -57,6 +59,7 @@ class Objective:
         facts_weight: float = 1.0,
         ks_weight: float = 1.0,
         kl_weight: float = 0.5,
+        imbalance_weight: float = 0.0,
         runaway_penalty: float = 1.0,
     ) -> None:
         rich = np.array([s.rich for s in real])
@@ -71,6 +74,8 @@ class Objective:
         self.facts_weight = facts_weight
         self.ks_weight = ks_weight
         self.kl_weight = kl_weight
+        self.imbalance_weight = imbalance_weight
+        self.real_imbalance = float(np.mean([abs(s.imbalance) for s in real]))
         self.runaway_penalty = runaway_penalty
 
     def __call__(
@@ -94,10 +99,13 @@ class Objective:
         facts_mmd = self.facts.mmd2(facts[ok_facts]) if ok_facts.sum() >= 2 else 1.0
         kl = self.kl(candidate)
         ks = self.facts_ks(facts_set)
+        finished = [s for s in stats if np.isfinite(s.feedback).all()]
+        imbalance = float(np.mean([abs(s.imbalance) for s in finished])) if finished else 1.0
         total = (
             rich_mmd
             + self.facts_weight * facts_mmd
             + self.ks_weight * ks
+            + self.imbalance_weight * abs(imbalance - self.real_imbalance)
             + self.kl_weight * kl
             + self.runaway_penalty * failed
         )
@@ -106,6 +114,7 @@ class Objective:
             "rich_mmd2": rich_mmd,
             "facts_mmd2": facts_mmd,
             "facts_ks": ks,
+            "imbalance_abs": imbalance,
             "kl": kl,
             "failed": failed,
         }

@@ -17,6 +17,7 @@ pipeline below.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -81,6 +82,7 @@ class TrainSettings:
     workers: int = 2
     # --- method "es" (see .es): generations x popsize x es_episodes generator episodes
     adapter: str = "logits"  # what ES moves: "logits" (adapter.LogitAdapter) or "network" (ablation)
+    spread_edges: tuple[int, ...] = (1, 2)  # the logit adapter's spread buckets (lower edges, ticks)
     generations: int = 14
     popsize: int = 12
     es_episodes: int = 8  # episodes per candidate, on seeds common to the generation
@@ -92,6 +94,7 @@ class TrainSettings:
     facts_weight: float = 1.0
     ks_weight: float = 1.0  # pooled facts distributions (spread, sizes, inter-arrival, ...): mean KS
     kl_weight: float = 0.5
+    imbalance_weight: float = 0.0  # |mean |buy - sell| share - the real one|, sessions with the trader
 
     def __post_init__(self) -> None:
         if self.method not in ("es", "ppo"):
@@ -115,10 +118,14 @@ class TrainSettings:
             "facts_weight": self.facts_weight,
             "ks_weight": self.ks_weight,
             "kl_weight": self.kl_weight,
+            "imbalance_weight": self.imbalance_weight,
         }
         for name, value in weights.items():
             if not value >= 0:  # NaN fails too
                 raise ValueError(f"{name} must be >= 0, got {value}")
+        edges = tuple(self.spread_edges)
+        if not edges or edges[0] != 1 or any(b <= a for a, b in itertools.pairwise(edges)):
+            raise ValueError(f"spread_edges must rise strictly from 1 (ticks), got {self.spread_edges}")
         if self.value_warmup_steps < 0:
             raise ValueError(f"value_warmup_steps must be >= 0, got {self.value_warmup_steps}")
 
@@ -272,7 +279,7 @@ def train_generator(
         model = PPO(
             GeneratorPolicy,
             env,
-            policy_kwargs=generator_policy_kwargs(),
+            policy_kwargs=generator_policy_kwargs(s.spread_edges),
             learning_rate=s.learning_rate,
             n_steps=s.n_steps,
             batch_size=s.batch_size,
@@ -369,7 +376,7 @@ def clone_on(
     model = PPO(
         GeneratorPolicy,
         DummyVecEnv([lambda: _OrderSpaces(s.orders_per_step)]),
-        policy_kwargs=generator_policy_kwargs(),
+        policy_kwargs=generator_policy_kwargs(s.spread_edges),
         seed=s.seed,
         device="cpu",
     )

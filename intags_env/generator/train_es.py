@@ -92,6 +92,7 @@ def train_es(
         facts_weight=s.facts_weight,
         ks_weight=s.ks_weight,
         kl_weight=s.kl_weight,
+        imbalance_weight=s.imbalance_weight,
     )
     logger = configure(str(out / "tb" / "es"), ["tensorboard", "csv"])
     result = run_es(
