@@ -27,7 +27,7 @@ from collections import deque
 
 import numpy as np
 
-from intags_env.exchange.types import EVENT_DTYPE, EventKind, Flag, MsgKind, Reason, Stp
+from intags_env.exchange.types import EVENT_DTYPE, MAX_QTY, EventKind, Flag, MsgKind, Reason, Stp
 
 __all__ = ["ReferenceBook", "ReferenceCapacityError", "RestingOrder"]
 
@@ -161,7 +161,7 @@ class ReferenceBook:
         is_limit = kind == MsgKind.LIMIT
         if side not in (BUY, SELL):
             return Reason.BAD_SIDE
-        if qty <= 0:
+        if not 0 < qty <= MAX_QTY:
             return Reason.BAD_QTY
         if is_limit and not 0 <= price < self.n_levels:
             return Reason.BAD_PRICE
@@ -172,7 +172,7 @@ class ReferenceBook:
         return Reason.NONE
 
     def _modify(self, order: RestingOrder, side, price, qty) -> None:
-        if qty <= 0:
+        if not 0 < qty <= MAX_QTY:
             self._reject(Reason.BAD_QTY, order.order_id, order.owner, side, price, qty)
         elif not 0 <= price < self.n_levels:
             self._reject(Reason.BAD_PRICE, order.order_id, order.owner, side, price, qty)

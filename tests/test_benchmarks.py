@@ -49,6 +49,10 @@ BENCHMARKS = {
     ),
     "exchange": Case(("--quick",), ("ns_per_msg", "msgs_per_s", "speedup_vs_reference", "cold_start_s")),
     "multi_agent": Case(("--quick",), ("cycles_per_s_2", "cycles_per_s_4", "cycles_per_s_8")),
+    "soak": Case(
+        ("--quick",),
+        ("episodes", "rss_start_mb", "rss_end_mb", "rss_growth_kb_per_episode", "nan_count", "exceptions"),
+    ),
     "world": Case(("--quick",), ("full_day_s", "msgs_per_s", "peak_mb")),
     # outputs under --out
     "generator_fidelity": Case(

@@ -3,6 +3,7 @@ book's grid are skipped and counted; a participant's own off-grid order is a cle
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -40,3 +41,38 @@ def test_a_participant_order_off_the_grid_is_an_error_naming_the_range() -> None
     msg["price"] = world.config.book.n_levels + 5
     with pytest.raises(WorldError, match="range"):
         world.submit(msg)
+
+
+def test_numba_calls_do_not_keep_the_world_generator_alive() -> None:
+    """Numba unboxes a ``Generator`` into a reference-counted handle; a kernel entry point compiled with NRT
+    off never releases it, so every call kept one reference (and ~56 bytes) and every episode's Generator
+    stayed alive: ~6 KB leaked per episode (issue 16). Each leaked handle shows up as a reference."""
+    world = World("small", n_external=1)
+    world.reset(seed=0)
+    rng = world.rng
+    before = sys.getrefcount(rng)
+    book = np.zeros((2, 2, 5), np.int64)
+    start = world.config.start_ns
+    for k in range(1, 11):
+        world.run_until(start + k * NS_PER_SECOND)
+        world.participant_step(np.zeros(0, MESSAGE_DTYPE), -1, start + (k + 10) * NS_PER_SECOND, book)
+    held = sys.getrefcount(rng)  # read outside ``assert``: pytest's rewriting holds temporaries
+    assert held == before
+    world.reset(seed=1)  # build_world draws the first megashock from the new Generator in Numba
+    assert world.rng is not rng
+    held = sys.getrefcount(rng)
+    assert held == before - 1  # the world let go: only this test holds the old Generator now
+    fresh = world.rng
+    held = sys.getrefcount(fresh)
+    del fresh
+    assert held == before
+
+
+@pytest.mark.parametrize("shape", [(), (2, 1)])
+def test_submit_wants_a_one_dimensional_message_array(shape: tuple) -> None:
+    world = World("small", n_external=1)
+    world.reset(seed=0)
+    messages = np.zeros(shape, MESSAGE_DTYPE)
+    messages["owner"] = world.first_external
+    with pytest.raises(ValueError, match=r"1-D array of shape \(n,\)"):
+        world.submit(messages)

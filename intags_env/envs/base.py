@@ -18,10 +18,11 @@ import numpy as np
 from ..exchange import Exchange
 from ..world import World, WorldConfig
 from ..world.config import NS_PER_SECOND, format_time_of_day
+from .arguments import real_arg
 from .protocol import Fill, MarketView, Order, TradingAgent
 from .session import TradingSession
 
-__all__ = ["MARKET_FEATURES", "TraderEnv", "valid_action"]
+__all__ = ["MARKET_FEATURES", "TraderEnv", "is_boolean", "valid_action"]
 
 #: Market features every environment's observation starts with (all float32, normalised as stated).
 MARKET_FEATURES = (
@@ -57,11 +58,12 @@ class TraderEnv(gym.Env):
         session: TradingSession | None = None,
         participant: int = 0,
     ) -> None:
-        if decision_interval_s <= 0 or horizon_s <= 0 or warmup_s < 0:
-            raise ValueError(
-                "decision_interval_s and horizon_s must be positive, warmup_s non-negative; got "
-                f"{decision_interval_s}, {horizon_s}, {warmup_s}"
-            )
+        decision_interval_s = real_arg("decision_interval_s", decision_interval_s, strict=True)
+        horizon_s = real_arg("horizon_s", horizon_s, strict=True)
+        warmup_s = real_arg("warmup_s", warmup_s)
+        fee_bps = real_arg("fee_bps", fee_bps)
+        volume_scale = real_arg("volume_scale", volume_scale, strict=True)  # divisors of observations
+        inventory_scale = real_arg("inventory_scale", inventory_scale, strict=True)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
@@ -79,6 +81,8 @@ class TraderEnv(gym.Env):
             )
         self.participant = participant
         self.interval = int(decision_interval_s * NS_PER_SECOND)
+        if self.interval < 1:
+            raise ValueError(f"decision_interval_s must be at least 1 ns, got {decision_interval_s!r}")
         self.n_steps = max(1, int(round(horizon_s / decision_interval_s)))
         self.warmup = int(warmup_s * NS_PER_SECOND)
         start = self.session.start_ns + self.warmup
@@ -87,13 +91,14 @@ class TraderEnv(gym.Env):
                 f"warm-up ({warmup_s} s) + horizon ({horizon_s} s) end after the background's session "
                 f"({format_time_of_day(self.session.start_ns)}-{format_time_of_day(self.session.end_ns)})"
             )
-        self.volume_scale = float(volume_scale)
+        self.volume_scale = volume_scale
         self._decision_volume = 0  # market volume since the previous decision (observation and view)
-        self.inventory_scale = float(inventory_scale)
+        self.inventory_scale = inventory_scale
         n_obs = len(MARKET_FEATURES) + len(self.extra_features)
         self.observation_space = gym.spaces.Box(-CLIP, CLIP, shape=(n_obs,), dtype=np.float32)
         self._obs = np.zeros(n_obs, np.float32)
         self._path: list[tuple[int, float]] = []
+        self._episode_over = True  # no episode until reset (start_episode); again once one ends
 
     # --- the subclass's part -----------------------------------------------------------------------
 
@@ -141,15 +146,29 @@ class TraderEnv(gym.Env):
         self.last_mid = self.mid0
         self._path = [(self.t0, self.mid0)]
         self._step_fills: list[Fill] = []
+        self._episode_over = False
         self._on_reset()
         return self._observe(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """Send the action's orders and advance the market to the next decision. After a step that
+        returned ``terminated`` (or before the first ``reset``) it raises ``RuntimeError``: call ``reset``."""
+        self._require_running()
         if not valid_action(self.action_space, action):
             raise ValueError(
                 f"invalid action {action!r} for {type(self).__name__}: not in {self.action_space}"
+                + (" (booleans are not actions)" if is_boolean(action) else "")
             )
         return self.step_orders(*self._orders(action))
+
+    def _require_running(self) -> None:
+        """Refuse a step outside an episode: before ``reset`` or after it ended (the market would keep
+        trading past the horizon, or past a completed task)."""
+        if self._episode_over:
+            raise RuntimeError(
+                f"{type(self).__name__}.step() called after the episode ended (terminated or truncated) "
+                "or before the first reset(); call reset() to start a new episode"
+            )
 
     def step_orders(
         self, orders: Sequence[Order], cancel_all: bool = True
@@ -158,6 +177,7 @@ class TraderEnv(gym.Env):
         same reward): send them (after cancelling resting orders), advance to the next decision."""
         if not self.owns_session:
             raise RuntimeError("this environment plays a seat of a shared session: its owner steps it")
+        self._require_running()
         self._on_sent(orders)
         self.session.step(self.participant, orders, cancel_all, self.next_decision_time())
         return self.finish_step()
@@ -180,6 +200,7 @@ class TraderEnv(gym.Env):
         self._step_fills = fills
         reward = float(self._reward(fills, final))
         terminated = final or self._task_done()
+        self._episode_over = terminated
         return self._observe(), reward, terminated, False, self._info()
 
     def _task_done(self) -> bool:
@@ -269,9 +290,21 @@ class TraderEnv(gym.Env):
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
+def is_boolean(action: Any) -> bool:
+    """A bool, a NumPy bool, a boolean array or a list/tuple holding a bool: not a quantity, though
+    Python and Gymnasium's ``contains`` take ``True`` for 1."""
+    if isinstance(action, (bool, np.bool_)):
+        return True
+    if isinstance(action, np.ndarray):
+        return action.dtype == np.bool_
+    if isinstance(action, (list, tuple)):
+        return any(is_boolean(a) for a in action)
+    return False
+
+
 def valid_action(space: gym.spaces.Space, action: Any) -> bool:
     """``space.contains(action)``, with fast paths for the integer actions of these environments (the
-    generic check costs more than a market step)."""
+    generic check costs more than a market step); booleans are refused (``is_boolean``)."""
     if (
         isinstance(space, gym.spaces.MultiDiscrete)
         and isinstance(action, np.ndarray)
@@ -286,4 +319,6 @@ def valid_action(space: gym.spaces.Space, action: Any) -> bool:
         and not isinstance(action, bool)
     ):
         return int(space.start) <= int(action) < int(space.start + space.n)
+    if is_boolean(action):
+        return False
     return bool(space.contains(action))

@@ -7,6 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from .arguments import integer_arg, real_arg
 from .base import TraderEnv
 from .protocol import Fill, Order
 
@@ -67,13 +68,13 @@ class ExecutionEnv(TraderEnv):
     ) -> None:
         if side not in ("buy", "sell"):
             raise ValueError(f"side must be 'buy' or 'sell', got {side!r}")
-        if not isinstance(quantity, (int, np.integer)) or quantity <= 0:
-            raise ValueError(f"quantity must be a positive integer, got {quantity!r}")
+        quantity = integer_arg("quantity", quantity)
+        unfilled_penalty_bps = real_arg("unfilled_penalty_bps", unfilled_penalty_bps)
         kwargs.setdefault("inventory_scale", float(quantity))
         super().__init__(background, horizon_s=horizon_s, decision_interval_s=decision_interval_s, **kwargs)
         self.side = 1 if side == "buy" else -1
         self.quantity = int(quantity)
-        self.unfilled_penalty_bps = float(unfilled_penalty_bps)
+        self.unfilled_penalty_bps = unfilled_penalty_bps
         self.action_space = gym.spaces.MultiDiscrete([len(SIZE_MULTIPLIERS), len(PRICE_CHOICES)])
 
     def _on_reset(self) -> None:

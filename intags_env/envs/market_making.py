@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from .arguments import integer_arg, real_arg
 from .base import TraderEnv
 from .protocol import Fill, Order
 
@@ -89,10 +90,8 @@ class MarketMakingEnv(TraderEnv):
         horizon_s: float = 600.0,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(max_inventory, (int, np.integer)) or max_inventory <= 0:
-            raise ValueError(f"max_inventory must be a positive integer, got {max_inventory!r}")
-        if not inventory_penalty >= 0:
-            raise ValueError(f"inventory_penalty must be non-negative, got {inventory_penalty!r}")
+        max_inventory = integer_arg("max_inventory", max_inventory)
+        inventory_penalty = real_arg("inventory_penalty", inventory_penalty)
         super().__init__(background, horizon_s=horizon_s, decision_interval_s=decision_interval_s, **kwargs)
         self.max_inventory = int(max_inventory)
         self.inventory_penalty = float(inventory_penalty)

@@ -19,6 +19,7 @@ from pettingzoo.utils.conversions import parallel_to_aec
 from ..exchange import Exchange
 from ..world import World, WorldConfig
 from ..world.config import NS_PER_SECOND, format_time_of_day
+from .arguments import integer_arg, real_arg
 from .base import TraderEnv, valid_action
 from .execution import ExecutionEnv
 from .market_making import MarketMakingEnv
@@ -58,7 +59,8 @@ class MarketParallelEnv(ParallelEnv):
 
     **Episode end.** After ``max_cycles`` decisions every remaining agent is truncated (the roles' end of
     horizon: an execution agent's rest is force-executed). An execution agent that completes its parent
-    order terminates early and leaves ``agents``.
+    order terminates early and leaves ``agents``. ``step`` once ``agents`` is empty raises
+    ``RuntimeError``: call ``reset``.
 
     **Arguments**: ``roles``, ``background`` (preset name, ``WorldConfig`` or ``Background``),
     ``scripted`` (``TradingAgent``s), ``decision_interval_s``, ``max_cycles``, ``warmup_s``, ``fee_bps``,
@@ -92,8 +94,10 @@ class MarketParallelEnv(ParallelEnv):
         for name, role, _ in roles:
             if role not in ROLES:
                 raise ValueError(f"agent {name!r}: unknown role {role!r}; roles: {sorted(ROLES)}")
-        if max_cycles < 1:
-            raise ValueError(f"max_cycles must be positive, got {max_cycles}")
+        max_cycles = integer_arg("max_cycles", max_cycles)
+        decision_interval_s = real_arg("decision_interval_s", decision_interval_s, strict=True)
+        warmup_s = real_arg("warmup_s", warmup_s)
+        fee_bps = real_arg("fee_bps", fee_bps)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
@@ -144,6 +148,11 @@ class MarketParallelEnv(ParallelEnv):
         return observations, infos
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        if not self.agents:
+            raise RuntimeError(
+                "market_v0 step() called with no agent playing: every agent's episode ended (or reset() "
+                "was never called); call reset() to start a new episode"
+            )
         for agent in self.agents:
             if agent not in actions:
                 raise ValueError(f"no action for agent {agent!r}")

@@ -18,6 +18,7 @@ from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
 from ..world import World, WorldConfig
 from ..world.config import NS_PER_SECOND
 from ..world.world import depth_both
+from .arguments import real_arg
 from .background import make_background
 from .protocol import Fill, MarketView, Order, TradingAgent
 
@@ -68,14 +69,12 @@ class TradingSession:
     ) -> None:
         if n_learners < 0:
             raise ValueError(f"n_learners must be non-negative, got {n_learners}")
-        if fee_bps < 0:
-            raise ValueError(f"fee_bps must be non-negative, got {fee_bps}")
+        fee_bps = real_arg("fee_bps", fee_bps)
         self.scripted = list(scripted)
         for agent in self.scripted:
             if not isinstance(agent, TradingAgent):
                 raise TypeError(f"scripted agents must implement TradingAgent, got {type(agent).__name__}")
-            if agent.interval_s <= 0:
-                raise ValueError(f"{agent.name}: interval_s must be positive, got {agent.interval_s}")
+            real_arg(f"{agent.name}: interval_s", agent.interval_s, strict=True)
         self.n_learners = n_learners
         self.n_participants = n_learners + len(self.scripted)
         self.world = make_background(background, self.n_participants, start=start, end=end)

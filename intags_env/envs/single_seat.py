@@ -47,6 +47,11 @@ class SingleSeat(gym.Env):
         return self._obs[self.agent], infos[self.agent]
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if self.agent not in self.parallel.agents:
+            raise RuntimeError(
+                f"SingleSeat({self.agent!r}).step() called after the seat's episode ended (or before "
+                "reset()); call reset() to start a new episode"
+            )
         actions = {name: self._other_action(name) for name in self.parallel.agents if name != self.agent}
         actions[self.agent] = action
         obs, rewards, terminations, truncations, infos = self.parallel.step(actions)

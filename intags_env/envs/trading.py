@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from .arguments import integer_arg
 from .base import TraderEnv
 from .protocol import Fill, Order
 
@@ -74,12 +75,8 @@ class TradingEnv(TraderEnv):
         horizon_s: float = 1_200.0,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(trade_size, (int, np.integer)) or trade_size <= 0:
-            raise ValueError(f"trade_size must be a positive integer, got {trade_size!r}")
-        if not isinstance(max_position, (int, np.integer)) or max_position < trade_size:
-            raise ValueError(
-                f"max_position must be an integer >= trade_size ({trade_size}), got {max_position!r}"
-            )
+        trade_size = integer_arg("trade_size", trade_size)
+        max_position = integer_arg("max_position", max_position, minimum=trade_size)
         super().__init__(background, horizon_s=horizon_s, decision_interval_s=decision_interval_s, **kwargs)
         self.trade_size = int(trade_size)
         self.max_position = int(max_position)

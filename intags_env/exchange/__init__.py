@@ -19,11 +19,25 @@ from .facade import (
     UnknownOrderError,
 )
 from .kernels import depth, events_needed, find_slot, level_orders, process_batch, process_message
-from .types import BUY, EVENT_DTYPE, MESSAGE_DTYPE, SELL, EventKind, Flag, MsgKind, Reason, Side, Status, Stp
+from .types import (
+    BUY,
+    EVENT_DTYPE,
+    MAX_QTY,
+    MESSAGE_DTYPE,
+    SELL,
+    EventKind,
+    Flag,
+    MsgKind,
+    Reason,
+    Side,
+    Status,
+    Stp,
+)
 
 __all__ = [
     "BUY",
     "EVENT_DTYPE",
+    "MAX_QTY",
     "MESSAGE_DTYPE",
     "SELL",
     "BookSnapshot",

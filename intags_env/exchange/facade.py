@@ -15,7 +15,7 @@ import numpy as np
 from . import book as B
 from .book import BookState, new_book
 from .kernels import depth, find_slot, level_orders, process_batch
-from .types import EVENT_DTYPE, MESSAGE_DTYPE, EventKind, Flag, MsgKind, Reason, Side, Status, Stp
+from .types import EVENT_DTYPE, MAX_QTY, MESSAGE_DTYPE, EventKind, Flag, MsgKind, Reason, Side, Status, Stp
 
 __all__ = [
     "Exchange",
@@ -139,10 +139,19 @@ _SIDE_NAMES = {
 _TIF_NAMES = {"gtc": Flag.GTC, "ioc": Flag.IOC, "post_only": Flag.POST_ONLY}
 
 
-def _as_int(value: Any, name: str) -> int:
+INT32_RANGE = (-(2**31), 2**31 - 1)  # owner (an int32 field of MESSAGE_DTYPE and EVENT_DTYPE)
+INT64_RANGE = (-(2**63), 2**63 - 1)  # time, order ids, prices
+
+
+def _as_int(value: Any, name: str, lo: int = INT64_RANGE[0], hi: int = INT64_RANGE[1]) -> int:
+    """``value`` as an int in ``[lo, hi]`` (the field's integer range by default int64), else an
+    ``InvalidOrderError`` naming the field: an out-of-range value must not wrap or overflow later."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise InvalidOrderError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    return int(value)
+    v = int(value)
+    if not lo <= v <= hi:
+        raise InvalidOrderError(f"{name} must be in [{lo}, {hi}], got {v}")
+    return v
 
 
 def parse_side(side: Any) -> Side:
@@ -183,8 +192,13 @@ class Exchange:
             raise ValueError(f"tick_size must be positive, got {tick_size}")
         self.tick_size = int(tick_size)
         self.min_price = _as_int(min_price, "min_price")
-        self.n_levels = _as_int(n_levels, "n_levels")
-        self.max_orders = _as_int(max_orders, "max_orders")
+        self.n_levels = _as_int(n_levels, "n_levels", 1)
+        self.max_orders = _as_int(max_orders, "max_orders", 1)
+        top = self.min_price + (self.n_levels - 1) * self.tick_size
+        if top > INT64_RANGE[1]:
+            raise InvalidOrderError(
+                f"the highest price min_price + (n_levels - 1) * tick_size = {top} does not fit in int64"
+            )
         self.book: BookState = new_book(self.n_levels, self.max_orders, int(stp))
         self._events = np.zeros(max(16, int(event_capacity)), EVENT_DTYPE)
         self._one = np.zeros(1, MESSAGE_DTYPE)
@@ -213,6 +227,11 @@ class Exchange:
         """
         if not isinstance(messages, np.ndarray) or messages.dtype != MESSAGE_DTYPE:
             raise TypeError("messages must be a numpy array of intags_env.exchange.MESSAGE_DTYPE")
+        if messages.ndim != 1:
+            raise ValueError(
+                f"messages must be a 1-D array of shape (n,), got shape {messages.shape} "
+                "(a single message is np.zeros(1, MESSAGE_DTYPE))"
+            )
         start = n = 0
         while True:
             status, start, n = process_batch(*self.book, messages, start, self._events, n)
@@ -286,7 +305,7 @@ class Exchange:
 
     def snapshot(self, levels: int = 5) -> BookSnapshot:
         """The best ``levels`` price levels of each side."""
-        k = self._positive(levels, "levels")
+        k = min(self._positive(levels, "levels", INT64_RANGE[1]), self.n_levels)
         out = []
         for side in (1, -1):
             p = np.zeros(k, np.int64)
@@ -392,10 +411,13 @@ class Exchange:
         return self.min_price + np.asarray(tick, np.int64) * self.tick_size
 
     @staticmethod
-    def _positive(value: Any, name: str) -> int:
+    def _positive(value: Any, name: str, hi: int = MAX_QTY) -> int:
+        """A positive integer at most ``hi`` (by default ``MAX_QTY``, the largest order size)."""
         v = _as_int(value, name)
         if v <= 0:
             raise InvalidOrderError(f"{name} must be positive, got {v}")
+        if v > hi:
+            raise InvalidOrderError(f"{name} must be at most {hi}, got {v}")
         return v
 
     def _slot(self, order_id: Any) -> int:
@@ -410,7 +432,7 @@ class Exchange:
     def _own_slot(self, order_id: Any, owner: int) -> int:
         slot = self._slot(order_id)
         holder = int(self.book.orders[slot, B.O_OWNER])
-        if holder != _as_int(owner, "owner"):
+        if holder != _as_int(owner, "owner", *INT32_RANGE):
             raise ForeignOrderError(f"order {order_id} belongs to owner {holder}, not {owner}")
         return slot
 
@@ -428,10 +450,11 @@ class Exchange:
         t = self.clock if time is None else _as_int(time, "time")
         if t < self.clock:
             raise InvalidOrderError(f"time {t} is before the exchange clock {self.clock}")
+        who = _as_int(owner, "owner", *INT32_RANGE)
         m = self._one
         m["kind"] = kind
         m["side"] = side
-        m["owner"] = _as_int(owner, "owner")
+        m["owner"] = who
         m["order_id"] = order_id
         m["price"] = tick
         m["qty"] = qty

@@ -48,7 +48,7 @@ from .book import (
     VOLUME_BUY,
     VOLUME_SELL,
 )
-from .types import EventKind, Flag, MsgKind, Reason, Status, Stp
+from .types import MAX_QTY, EventKind, Flag, MsgKind, Reason, Status, Stp
 
 _BLOCK_MASK = (1 << BLOCK_SHIFT) - 1
 _BLOCK_SIZE = 1 << BLOCK_SHIFT
@@ -450,7 +450,7 @@ def _new_order_reason(sc, is_limit, side, price, qty, flags):
     """Why a new limit/market order must be rejected, or ``Reason.NONE``."""
     if side != 1 and side != -1:
         return Reason.BAD_SIDE
-    if qty <= 0:
+    if qty <= 0 or qty > MAX_QTY:
         return Reason.BAD_QTY
     if is_limit and (price < 0 or price >= sc[N_LEVELS]):
         return Reason.BAD_PRICE
@@ -499,7 +499,7 @@ def process_message(
             reason = Reason.NOT_OWNER
         elif kind == MsgKind.REDUCE and (qty <= 0 or qty >= od[slot, O_REMAINING]):
             reason = Reason.BAD_QTY
-        elif kind == MsgKind.MODIFY and qty <= 0:
+        elif kind == MsgKind.MODIFY and (qty <= 0 or qty > MAX_QTY):
             reason = Reason.BAD_QTY
         elif kind == MsgKind.MODIFY and (price < 0 or price >= sc[N_LEVELS]):
             reason = Reason.BAD_PRICE

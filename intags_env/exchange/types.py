@@ -3,7 +3,11 @@
 This module is the exchange's contract. Everything crossing the Python/Numba boundary is one of two
 structured NumPy arrays: ``MESSAGE_DTYPE`` (orders in) and ``EVENT_DTYPE`` (what happened, out).
 All quantities are integers: prices in ticks (level index of the book, ``0 <= price < n_levels``),
-sizes in lots, time in nanoseconds.
+sizes in lots (``1 <= qty <= MAX_QTY``), time in nanoseconds.
+
+Integer ranges: an order's size is at most ``MAX_QTY`` = 2**31 - 1 lots, so a level's total size (an
+int64 sum of at most ``max_orders`` such sizes) can never wrap, and neither can the traded-volume
+counters in any realistic session. ``owner`` is an int32; ``time`` and ``order_id`` are int64.
 
 Messages
 --------
@@ -25,9 +29,10 @@ that passes the time check moves the exchange clock to its time, even if rejecte
 
 * ``REJECTED`` (order_id as given, 0 for a limit/market order; ``reason``): nothing changed.
   Validation order: kind, time (``BAD_TIME`` if earlier than the exchange clock), then for
-  LIMIT/MARKET: side, qty (> 0), price (LIMIT only: inside the book's range), flags, post-only cross;
-  for CANCEL/REDUCE/MODIFY: order exists (``UNKNOWN_ORDER``), owner matches (``NOT_OWNER``), qty
-  (REDUCE: 0 < qty < remaining; MODIFY: qty > 0), price (MODIFY), ``NO_CHANGE`` (MODIFY).
+  LIMIT/MARKET: side, qty (``1..MAX_QTY``), price (LIMIT only: inside the book's range), flags,
+  post-only cross; for CANCEL/REDUCE/MODIFY: order exists (``UNKNOWN_ORDER``), owner matches
+  (``NOT_OWNER``), qty (REDUCE: 0 < qty < remaining; MODIFY: ``1..MAX_QTY``), price (MODIFY),
+  ``NO_CHANGE`` (MODIFY).
 * ``ACCEPTED`` (order_id, owner, side, price (-1 for market), qty = remaining = size): a new order
   (or the new version of a modified one) entered the exchange, before matching.
 * For each match of the incoming (taker) order against a resting (maker) order, best price first and
@@ -64,6 +69,7 @@ from enum import IntEnum
 import numpy as np
 
 __all__ = [
+    "MAX_QTY",
     "MESSAGE_DTYPE",
     "EVENT_DTYPE",
     "MsgKind",
@@ -79,6 +85,9 @@ __all__ = [
 
 BUY = 1
 SELL = -1
+
+#: The largest size (lots) of one order; a larger one is rejected with ``BAD_QTY`` (see above).
+MAX_QTY = 2**31 - 1
 
 
 class Side(IntEnum):

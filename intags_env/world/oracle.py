@@ -47,6 +47,12 @@ def draw_next_shock(wf, rng, after):
     return after + 1 + int(rng.exponential(1.0 / rate))
 
 
+@njit(cache=True)  # NRT on: called from Python with a Generator (see ``loop.entry``)
+def first_shock(wf, rng, after):
+    """``draw_next_shock`` for Python callers (``build_world``): NRT releases the unboxed Generator."""
+    return draw_next_shock(wf, rng, after)
+
+
 @njit(cache=True, _nrt=False)
 def advance_fundamental(ws, wf, rng, t):
     """Move the fundamental forward to time ``t`` (no-op if already there) and return it (cents)."""

@@ -75,7 +75,7 @@ from .layout import (
     AgentType,
 )
 from .market import heap_push_all
-from .oracle import draw_next_shock
+from .oracle import first_shock
 
 SPEED_OF_LIGHT_M_PER_NS = 0.299792458
 
@@ -233,7 +233,7 @@ def build_world(
     ws[W_MM_FIRST] = c.noise.count + c.value.count
     ws[W_MM_COUNT] = c.market_makers.count
     wf = _world_floats(c)
-    ws[W_NEXT_SHOCK] = draw_next_shock(wf, rng, c.start_ns)
+    ws[W_NEXT_SHOCK] = first_shock(wf, rng, c.start_ns)
 
     pend_rows = 8 * n_agents + 1024  # in-flight messages (agents with latency): a few decisions each
     pend = np.zeros((pend_rows, N_PF), np.int64)

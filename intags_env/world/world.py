@@ -133,8 +133,10 @@ class World:
     def submit(self, messages: np.ndarray) -> None:
         """Apply messages of external participants (``owner`` = their agent index) at the current time."""
         a = self._require()
-        if messages.dtype != MESSAGE_DTYPE:
+        if not isinstance(messages, np.ndarray) or messages.dtype != MESSAGE_DTYPE:
             raise TypeError("messages must be an array of intags_env.exchange.MESSAGE_DTYPE")
+        if messages.ndim != 1:
+            raise ValueError(f"messages must be a 1-D array of shape (n,), got shape {messages.shape}")
         first_external = self.config.n_agents
         owners = messages["owner"]
         if len(owners) and (
