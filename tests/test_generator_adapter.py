@@ -16,6 +16,7 @@ from intags_env.generator.adapter import CloneKL, LogitAdapter
 from intags_env.generator.es import Objective
 from intags_env.generator.evaluate import EpisodeStats
 from intags_env.generator.policy import (
+    SPREAD_EDGES,
     GeneratorPolicy,
     SB3OrderPolicy,
     generator_policy_kwargs,
@@ -29,9 +30,11 @@ from intags_env.metrics.facts import DISTRIBUTIONS, QUANTILE_POINTS
 N = len(FEATURE_NAMES)
 
 
-def _model() -> PPO:
+def _model(spread_edges: tuple[int, ...] = (1, 2)) -> PPO:
+    """A fresh generator; two spread buckets (1 tick, wider) unless told, as the known values below."""
     env = DummyVecEnv([lambda: _OrderSpaces(1)])
-    return PPO(GeneratorPolicy, env, policy_kwargs=generator_policy_kwargs(), seed=0, device="cpu")
+    kwargs = generator_policy_kwargs(spread_edges)
+    return PPO(GeneratorPolicy, env, policy_kwargs=kwargs, seed=0, device="cpu")
 
 
 def _observations(spreads_ticks: list[int | None], seed: int = 0) -> np.ndarray:
@@ -48,6 +51,10 @@ def test_spread_buckets_of_states() -> None:
     policy = _model().policy
     obs = torch.as_tensor(_observations([1, 2, 7, None]))
     assert policy.spread_bucket(obs).tolist() == [0, 1, 1, 1]
+    default = _model(SPREAD_EDGES).policy  # 1 tick, 2, 3-4, 5 or more / one-sided
+    obs = torch.as_tensor(_observations([1, 2, 3, 4, 5, 7, None]))
+    assert default.spread_bucket(obs).tolist() == [0, 1, 2, 2, 3, 3, 3]
+    assert LogitAdapter().n_buckets == len(SPREAD_EDGES)
 
 
 def test_zero_theta_is_the_clone_and_offsets_reach_every_sb3_path() -> None:
@@ -245,7 +252,7 @@ def test_es_training_runs_end_to_end_keeps_its_adapter_and_resumes(tmp_path) -> 
     assert report["check"]["kept"] <= report["check"]["clone"]  # never keeps worse than the clone
     theta = np.array(json.loads((tmp_path / "adapter.json").read_text())["theta"])
     saved = load_generator(tmp_path / "generator.zip").policy.logit_offsets.numpy()
-    assert np.allclose(saved, LogitAdapter(2).offsets(theta), atol=1e-6)
+    assert np.allclose(saved, LogitAdapter(len(settings.spread_edges)).offsets(theta), atol=1e-6)
     assert (tmp_path / "mmd_curve.png").exists() and (tmp_path / "facts.md").exists()
     assert any((tmp_path / "tb").rglob("events.out.tfevents.*"))
     resumed = train_generator(replace(settings, generations=3), tmp_path, resume=True, progress=False)

@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from .policy import GeneratorPolicy
+from .policy import SPREAD_EDGES, GeneratorPolicy
 from .ppo_leash import actor_parameters
 from .spec import ACTION_NVEC, FIELD_MASK, FIELD_NAMES, N_FIELDS
 
@@ -57,7 +57,7 @@ ADAPTED_FIELDS = ("type", *_SIDES, *_ORDINAL)
 class LogitAdapter:
     """The linear map from an adapter vector ``theta`` to a policy's ``logit_offsets`` (see module doc)."""
 
-    n_buckets: int = 2
+    n_buckets: int = len(SPREAD_EDGES)
 
     def __post_init__(self) -> None:
         if self.n_buckets < 1:

@@ -14,6 +14,7 @@ fields (the others are 0, ignored by the decoder). Models are saved and loaded w
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "masked_log_likelihood",
     "SB3OrderPolicy",
     "behaviour_cloning",
+    "check_sb3_file",
     "generator_policy_kwargs",
     "load_generator",
 ]
@@ -58,8 +60,10 @@ class OrderHistoryExtractor(BaseFeaturesExtractor):
         return self.over_time(self.per_state(states).flatten(start_dim=1))
 
 
-#: Spread buckets of the logit adapter: a spread of 1 tick, of 2 or more (or a one-sided book).
-SPREAD_EDGES = (1, 2)
+#: Spread buckets of the logit adapter (lower edges, ticks): 1 tick, 2, 3-4, 5 or more (or a one-sided
+#: book). The trader-free market sits at 1 tick (73% of the time in rmsc04), a market being traded
+#: against spends its time wider: separate buckets let the adapter fit both (see TrainSettings).
+SPREAD_EDGES = (1, 2, 3, 5)
 _SPREAD = (HISTORY - 1) * len(FEATURE_NAMES) + FEATURE_NAMES.index("log_spread_ticks")
 _TWO_SIDED = (HISTORY - 1) * len(FEATURE_NAMES) + FEATURE_NAMES.index("two_sided")
 
@@ -211,11 +215,43 @@ def masked_log_likelihood(policy: Any, observations: torch.Tensor, actions: torc
     return (per_field * mask).sum(dim=1)
 
 
+def check_sb3_file(path: str | Path, what: str = "Stable-Baselines3 model") -> Path:
+    """``path`` if it holds a complete SB3 model: a zip archive whose members all pass their CRC check,
+    with SB3's ``data`` and ``policy.pth`` in it. Else ``FileNotFoundError`` (no such file) or a
+    ``ValueError`` naming the file and saying what is wrong with it.
+
+    Why: SB3 itself reports a truncated or damaged file as a bare ``AssertionError: No data found in the
+    saved file`` or "wasn't a zip-file", and a missing ``x.zip`` as a missing ``x.zip.zip`` (it retries
+    with the suffix added)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}")
+    problem = None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            damaged = archive.testzip()
+        missing = sorted({"data", "policy.pth"} - names)
+        if damaged is not None:
+            problem = f"its member {damaged} fails its CRC check"
+        elif missing:
+            problem = f"it lacks SB3's {' and '.join(missing)}"
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:  # zipfile raises all of these
+        problem = f"not a zip archive ({err})"
+    if problem is not None:
+        raise ValueError(
+            f"{path} is not a readable, complete {what} ({problem}): a truncated or damaged file (an "
+            "interrupted save or copy) or not an SB3 model"
+        )
+    return path
+
+
 def load_generator(path: str | Path, **kwargs: Any) -> PPO:
-    """A generator saved by SB3 (``model.save``), on the CPU. A model whose action or observation space
-    is not today's representation (``spec.ACTION_NVEC``, ``HISTORY`` x ``FEATURE_NAMES``: saved before
-    either changed) is a ValueError naming both."""
-    model = PPO.load(str(path), device="cpu", **kwargs)
+    """A generator saved by SB3 (``model.save``), on the CPU. A missing, truncated or damaged file is
+    named (:func:`check_sb3_file`); a model whose action or observation space is not today's
+    representation (``spec.ACTION_NVEC``, ``HISTORY`` x ``FEATURE_NAMES``: saved before either changed)
+    is a ValueError naming both."""
+    model = PPO.load(str(check_sb3_file(path, "generator model")), device="cpu", **kwargs)
     nvec = getattr(model.action_space, "nvec", None)
     found = (None if nvec is None else np.asarray(nvec).tolist(), model.observation_space.shape)
     expected = (ACTION_NVEC.tolist(), (HISTORY * len(FEATURE_NAMES),))

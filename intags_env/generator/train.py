@@ -42,7 +42,13 @@ from .background import GeneratorBackground
 from .env import DEFAULT_CACHE, WorldAgentEnv, default_trader, real_feedback
 from .evaluate import Evaluation, evaluate_generator, mmd_difference_ci, real_episode_stats, summarise
 from .orderstream import grouped, order_stream
-from .policy import GeneratorPolicy, behaviour_cloning, generator_policy_kwargs, load_generator
+from .policy import (
+    SPREAD_EDGES,
+    GeneratorPolicy,
+    behaviour_cloning,
+    generator_policy_kwargs,
+    load_generator,
+)
 from .ppo_leash import CloneKLPenalty, frozen_actor
 from .reward import FeedbackReward
 from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY
@@ -82,11 +88,11 @@ class TrainSettings:
     workers: int = 2
     # --- method "es" (see .es): generations x popsize x es_episodes generator episodes
     adapter: str = "logits"  # what ES moves: "logits" (adapter.LogitAdapter) or "network" (ablation)
-    spread_edges: tuple[int, ...] = (1, 2)  # the logit adapter's spread buckets (lower edges, ticks)
+    spread_edges: tuple[int, ...] = SPREAD_EDGES  # the logit adapter's spread buckets (policy.SPREAD_EDGES)
     generations: int = 14
     popsize: int = 12
     es_episodes: int = 8  # episodes per candidate, on seeds common to the generation
-    facts_episodes: int = 0  # > 0: also that many trader-free sessions per candidate, for the facts terms
+    facts_episodes: int = 4  # > 0: also that many trader-free sessions per candidate, for the facts terms
     sigma0: float = 0.3  # initial step size, logits
     es_real_episodes: int = 200  # real episodes behind the objective's real sets
     check_episodes: int = 32  # fixed check episodes that pick the kept adapter
@@ -94,7 +100,7 @@ class TrainSettings:
     facts_weight: float = 1.0
     ks_weight: float = 1.0  # pooled facts distributions (spread, sizes, inter-arrival, ...): mean KS
     kl_weight: float = 0.5
-    imbalance_weight: float = 0.0  # |mean |buy - sell| share - the real one|, sessions with the trader
+    imbalance_weight: float = 2.0  # |mean |buy - sell| share - the real one|, sessions with the trader
 
     def __post_init__(self) -> None:
         if self.method not in ("es", "ppo"):
@@ -148,6 +154,7 @@ class TrainSettings:
             generations=4,
             popsize=6,
             es_episodes=4,
+            facts_episodes=2,
             es_real_episodes=40,
             check_episodes=8,
         )
