@@ -23,16 +23,25 @@ import numpy as np
 from scipy import stats
 
 from .envs.protocol import TradingAgent
-from .envs.registry import GROUP, load_agent
+from .envs.registry import GROUP, available_agents, load_agent
 
 __all__ = [
     "EpisodeResult",
     "Standing",
     "benchmark",
     "benchmark_population",
+    "check_env_kwargs",
+    "env_arguments",
     "leaderboard_table",
     "load_sb3_model",
+    "resolve_env_id",
 ]
+
+#: What a contestant name may be besides a registered trading agent (for help texts and errors).
+OTHER_CONTESTANTS = "'random_actions' (uniform random valid actions) or an SB3 model .zip path"
+
+#: Keyword arguments ``gymnasium.make`` takes itself, next to the environment's.
+_MAKE_ARGUMENTS = ("max_episode_steps", "disable_env_checker")
 
 
 @dataclass(frozen=True)
@@ -102,9 +111,14 @@ class _ModelPolicy(_Policy):
 
 
 def load_sb3_model(path: str) -> Any:
-    """A model saved by Stable-Baselines3 (PPO, A2C, DQN or SAC — whichever loads it)."""
+    """A model saved by Stable-Baselines3 (PPO, A2C, DQN or SAC — whichever loads it). A missing,
+    truncated or damaged file is named first (``generator.policy.check_sb3_file``), not reported as each
+    algorithm's failure."""
     from stable_baselines3 import A2C, DQN, PPO, SAC
 
+    from .generator.policy import check_sb3_file
+
+    check_sb3_file(path)
     errors = []
     for algo in (PPO, A2C, DQN, SAC):
         try:
@@ -112,6 +126,53 @@ def load_sb3_model(path: str) -> Any:
         except Exception as err:
             errors.append(f"{algo.__name__}: {err}")
     raise ValueError(f"could not load {path} as a Stable-Baselines3 model: " + "; ".join(errors))
+
+
+def resolve_env_id(env_id: str) -> str:
+    """``env_id`` as registered. An intags-env id may be given without its ``intags_env/`` namespace
+    (``Execution-v0``), as users type it; an unknown id is a ValueError listing intags-env's ids."""
+    if env_id in gym.registry:
+        return env_id
+    namespaced = f"intags_env/{env_id}"
+    if "/" not in env_id and namespaced in gym.registry:
+        return namespaced
+    ours = sorted(k for k in gym.registry if k.startswith("intags_env/"))
+    raise ValueError(f"no environment {env_id!r}; intags-env's are: {', '.join(ours)}")
+
+
+def env_arguments(env_id: str) -> list[str] | None:
+    """The keyword arguments ``gym.make(env_id, ...)`` accepts: the environment's constructor's and, where
+    it passes ``**kwargs`` on, its base classes'; plus ``gym.make``'s own. None when that cannot be told
+    (an entry point taking ``**kwargs`` all the way down)."""
+    from gymnasium.envs.registration import load_env_creator
+
+    entry = gym.spec(env_id).entry_point
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    if inspect.isclass(creator):
+        inits = [vars(c)["__init__"] for c in creator.__mro__ if c is not object and "__init__" in vars(c)]
+    else:
+        inits = [creator]
+    names: list[str] = []
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    for init in inits:
+        params = list(inspect.signature(init).parameters.values())
+        names += [q.name for q in params if q.kind in keyword and q.name != "self" and q.name not in names]
+        if not any(q.kind == inspect.Parameter.VAR_KEYWORD for q in params):
+            return names + list(_MAKE_ARGUMENTS)
+    return None
+
+
+def check_env_kwargs(env_id: str, env_kwargs: dict[str, Any], option: str = "env_kwargs") -> None:
+    """A ValueError naming ``option``, the unknown keys and the arguments ``env_id`` takes, if
+    ``env_kwargs`` holds a key the environment does not take (instead of Gymnasium's ``TypeError`` from
+    deep in the constructor chain, naming a base class the user never wrote)."""
+    accepted = env_arguments(env_id)
+    unknown = [k for k in env_kwargs if accepted is not None and k not in accepted]
+    if unknown:
+        raise ValueError(
+            f"{option}: {env_id} takes no argument {', '.join(map(repr, unknown))}; "
+            f"its arguments: {', '.join(accepted)}"
+        )
 
 
 def _policy(contestant: Any, env: gym.Env) -> _Policy:
@@ -133,12 +194,16 @@ def _policy(contestant: Any, env: gym.Env) -> _Policy:
     base = env.unwrapped
     kwargs: dict[str, Any] = {"interval_s": base.interval / 1e9}
     target = [ep for ep in entry_points(group=GROUP) if ep.name == contestant]
-    if target:
-        params = inspect.signature(target[0].load()).parameters
-        for name in ("quantity", "side"):
-            if name in params and hasattr(base, name):
-                kwargs[name] = getattr(base, name)
-        kwargs = {k: v for k, v in kwargs.items() if k in params}
+    if not target:
+        raise KeyError(
+            f"no trading agent named {contestant!r}: a contestant is a registered trading agent "
+            f"({', '.join(sorted(available_agents()))}), {OTHER_CONTESTANTS}"
+        )
+    params = inspect.signature(target[0].load()).parameters
+    for name in ("quantity", "side"):
+        if name in params and hasattr(base, name):
+            kwargs[name] = getattr(base, name)
+    kwargs = {k: v for k, v in kwargs.items() if k in params}
     return _AgentPolicy(load_agent(contestant, **kwargs))
 
 
@@ -191,6 +256,8 @@ def benchmark(
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise ValueError("need at least one seed")
+    env_id = resolve_env_id(env_id)
+    check_env_kwargs(env_id, env_kwargs or {})
     env = gym.make(env_id, **(env_kwargs or {}))
     policies = [_policy(c, env) for c in contestants]
     episodes: list[EpisodeResult] = []

@@ -19,8 +19,31 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from .envs.arguments import integer_arg
 
 __all__ = ["main"]
+
+
+def _positive_int(text: str) -> int:
+    """argparse type of a count (episodes, seeds, workers, ...): an integer >= 1; argparse names the option
+    in its error (``--workers 0`` would otherwise run, ``--episodes 0`` fail late and obscurely)."""
+    try:
+        return integer_arg("count", int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (at least 1), got {text!r}") from None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """argparse type of a JSON object of arguments; argparse names the option in its error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({err}): {text}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object of argument names and values, got {text}")
+    return value
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -77,11 +100,13 @@ def _facts(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import intags_env  # noqa: F401  (registers the ids)
 
-    from .bench import benchmark, leaderboard_table
+    from .bench import benchmark, check_env_kwargs, leaderboard_table, resolve_env_id
 
-    env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else {}
+    env_id = resolve_env_id(args.env_id)  # "Execution-v0" is taken for "intags_env/Execution-v0"
+    env_kwargs = args.env_kwargs or {}
+    check_env_kwargs(env_id, env_kwargs, option="--env-kwargs")
     board, _ = benchmark(
-        args.env_id,
+        env_id,
         [a.strip() for a in args.agents.split(",") if a.strip()],
         args.seeds,
         env_kwargs,
@@ -109,6 +134,8 @@ def _distance(args: argparse.Namespace) -> int:
     from .intags.distances import energy_distance, mmd2, permutation_test, sliced_wasserstein, wasserstein1
     from .intags.experiment import ConfoundedTrader, collect_feedback
 
+    if args.synthetic.endswith((".zip", ".pt")) and not Path(args.synthetic).is_file():
+        raise FileNotFoundError(f"--synthetic: no trained generator at {args.synthetic}")
     trader = ConfoundedTrader(alpha=0.0, beta=args.beta, size=args.size, interval_s=args.interval)
     n = args.episodes
     common = {
@@ -156,6 +183,9 @@ def _distance(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .bench import OTHER_CONTESTANTS
+    from .envs.registry import available_agents
+
     parser = argparse.ArgumentParser(
         prog="intags", description="intags-env: LOB market simulation and INTAGS"
     )
@@ -185,11 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--agents",
         default="twap,pov,random_actions",
-        help="comma-separated: agent names (entry points), random_actions, or SB3 model .zip paths",
+        help=f"comma-separated: registered trading agents ({', '.join(sorted(available_agents()))}), "
+        f"{OTHER_CONTESTANTS}",
     )
-    bench.add_argument("--seeds", type=int, default=20)
+    bench.add_argument("--seeds", type=_positive_int, default=20)
     bench.add_argument(
-        "--env-kwargs", default=None, help="JSON of environment arguments, e.g. '{\"quantity\": 1000}'"
+        "--env-kwargs",
+        type=_json_object,
+        default=None,
+        help="JSON of environment arguments, e.g. '{\"quantity\": 1000}'",
     )
     bench.add_argument("--out", default="out/bench")
     bench.add_argument("--quiet", action="store_true")
@@ -204,15 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="preset name, WorldConfig JSON path or a trained generator (.zip, cWGAN .pt)",
     )
-    dist.add_argument("--episodes", type=int, default=50, help="episodes per side")
-    dist.add_argument("--horizons", type=int, default=5)
+    dist.add_argument("--episodes", type=_positive_int, default=50, help="episodes per side")
+    dist.add_argument("--horizons", type=_positive_int, default=5)
     dist.add_argument(
         "--beta", type=float, default=1.0, help="confounding strength of the experimental trader"
     )
     dist.add_argument("--size", type=int, default=100, help="experimental trade size")
     dist.add_argument("--interval", type=float, default=10.0, help="experimental decision interval (s)")
-    dist.add_argument("--permutations", type=int, default=500)
-    dist.add_argument("--workers", type=int, default=2)
+    dist.add_argument("--permutations", type=_positive_int, default=500)
+    dist.add_argument("--workers", type=_positive_int, default=2)
     dist.add_argument("--cache", default=None, help="directory caching feedback sets")
     dist.add_argument("--quiet", action="store_true")
     dist.set_defaults(func=_distance)
@@ -247,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     realism.add_argument("--generator-dir", default=None, help="an `intags train` output to reuse")
     realism.add_argument("--cwgan", default=None, help="a trained cWGAN .pt to reuse")
     realism.add_argument("--ppo", default=None, help="a reference PPO trader .zip to reuse")
-    realism.add_argument("--workers", type=int, default=2)
+    realism.add_argument("--workers", type=_positive_int, default=2)
     realism.add_argument("--out", default="out/realism")
     realism.add_argument("--quiet", action="store_true")
     realism.set_defaults(func=_realism)
@@ -301,6 +335,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.generations is not None:
         changes["generations"] = args.generations
     settings = replace(settings, **changes)
+    if args.resume:
+        _check_resume(Path(args.out), settings.method)
     report = train_generator(settings, args.out, resume=args.resume, progress=not args.quiet)
     names = {
         "pretrained": "pretrained (behaviour cloning)",
@@ -343,12 +379,49 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_resume(out: Path, method: str) -> None:
+    """``train --resume``: refuse a folder with nothing to resume (training would silently start from
+    scratch), and name a truncated or damaged model or checkpoint there before any work starts. What a
+    method resumes from: ES the clone (``pretrained.zip``) and the CMA state (``checkpoints/es_state.pkl``),
+    PPO the latest ``checkpoints/generator_*_steps.zip``."""
+    import pickle
+
+    from .generator.policy import check_sb3_file
+    from .generator.train import _latest_checkpoint
+
+    pretrained = out / "pretrained.zip"
+    if method == "es":
+        latest, wanted = (pretrained if pretrained.is_file() else None), "pretrained.zip"
+    else:
+        latest, wanted = _latest_checkpoint(out), "checkpoints/generator_*_steps.zip"
+    if latest is None:
+        raise FileNotFoundError(
+            f"--resume: nothing to resume in {out} (no {wanted} of a {method} run); "
+            "drop --resume to start a new run"
+        )
+    for path in dict.fromkeys([latest, *([pretrained] if pretrained.is_file() else [])]):
+        try:
+            check_sb3_file(path, "model checkpoint")
+        except ValueError as err:
+            raise ValueError(f"--resume: {err}; delete it to resume from the step before it") from None
+    es_state = out / "checkpoints" / "es_state.pkl"
+    if method == "es" and es_state.is_file():
+        try:
+            pickle.loads(es_state.read_bytes())
+        except Exception as err:  # pickle raises many kinds for a truncated file
+            raise ValueError(
+                f"--resume: {es_state} is not a readable ES checkpoint (a truncated or damaged file: "
+                f"{err!r}); delete it to restart the ES from the clone"
+            ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, KeyError) as err:
-        print(f"intags {args.command}: error: {err}", file=sys.stderr)
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err  # str(KeyError) quotes
+        print(f"intags {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -350,6 +351,15 @@ def test_training_is_seeded_resumes_exactly_and_writes_its_files(tmp_path) -> No
     assert all(np.array_equal(x, y) for x, y in zip(last, _weights(tmp_path / "d" / "cwgan_last.pt")))
     with pytest.raises(ValueError, match="settings changed"):
         train_cwgan(_tiny(hidden=8), tmp_path / "d", progress=False, resume=True, data=data)
+
+
+def test_resuming_from_a_truncated_checkpoint_names_it(tmp_path) -> None:
+    data = _toy_data()
+    train_cwgan(_tiny(steps=3), tmp_path, progress=False, data=data)
+    checkpoint = tmp_path / "checkpoints" / "cwgan_3.ckpt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])  # an interrupted save
+    with pytest.raises(ValueError, match=rf"{re.escape(str(checkpoint))} is not a readable cWGAN checkpoint"):
+        train_cwgan(_tiny(), tmp_path, progress=False, resume=True, data=data)
 
 
 def test_training_learns_a_state_dependent_side(tmp_path) -> None:

@@ -314,3 +314,33 @@ def test_a_generator_that_never_lets_the_clock_move_is_a_named_error_not_a_hang(
     background.reset(0)
     with pytest.raises(WorldError, match="runaway generator: 1000 orders within 10 ms"):
         background.run_until(background.config.end_ns)
+
+
+def test_step_after_the_episode_ended_or_before_reset_is_an_error() -> None:
+    env = _env(max_orders=3)
+    order = _order(LIMIT, limit_side=0, limit_price=AT_TOUCH, limit_size=SIZE_100, limit_delay=DELAY_03S)
+    with pytest.raises(RuntimeError, match=r"before the first reset\(\)"):
+        env.step(order)
+    _run(env, 0, np.tile(order, (3, 1)))  # truncated after 3 orders
+    with pytest.raises(RuntimeError, match=r"call reset\(\)"):
+        env.step(order)
+    env = _env()
+    _run(env, 0, _policy_actions(2000, 0))  # terminated: the session's end
+    with pytest.raises(RuntimeError, match=r"call reset\(\)"):
+        env.step(order)
+    env.reset(seed=1)
+    env.step(order)  # a new episode runs
+
+
+def test_sb3_vector_envs_still_autoreset_across_episode_ends() -> None:
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    order = _order(LIMIT, limit_side=0, limit_price=AT_TOUCH, limit_size=SIZE_100, limit_delay=DELAY_03S)
+    vec = DummyVecEnv([lambda: _env(max_orders=3) for _ in range(2)])
+    vec.reset()
+    dones = 0
+    for _ in range(9):  # three episodes of 3 orders per env, reset by the vector env between them
+        _, _, done, infos = vec.step(np.tile(order, (2, 1)))
+        dones += int(done.sum())
+    vec.close()
+    assert dones == 6 and all(info["TimeLimit.truncated"] for info in infos)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -231,3 +233,29 @@ def test_a_model_of_another_action_space_is_named_not_loaded(tmp_path) -> None:
     PPO("MlpPolicy", "CartPole-v1", n_steps=64, device="cpu").save(tmp_path / "other.zip")
     with pytest.raises(ValueError, match="another order representation"):
         load_generator(tmp_path / "other.zip")
+
+
+def test_a_truncated_or_damaged_model_is_named_not_an_assertion(tmp_path) -> None:
+    from intags_env.bench import load_sb3_model
+
+    PPO("MlpPolicy", "CartPole-v1", n_steps=64, device="cpu").save(tmp_path / "ok.zip")
+    data = (tmp_path / "ok.zip").read_bytes()
+    (tmp_path / "truncated.zip").write_bytes(data[: len(data) // 2])
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0xFF
+    (tmp_path / "flipped.zip").write_bytes(bytes(flipped))
+    with zipfile.ZipFile(tmp_path / "no_data.zip", "w") as archive:  # SB3: "No data found" (an assert)
+        archive.writestr("_stable_baselines3_version", "2.0")
+    for name in ("truncated.zip", "flipped.zip", "no_data.zip"):
+        path = tmp_path / name
+        what = re.escape(f"{path} is not a readable, complete")
+        with pytest.raises(ValueError, match=f"{what} generator model"):
+            load_generator(path)
+        with pytest.raises(ValueError, match=f"{what} generator model"):
+            make_background(str(path), 1)  # background="gen.zip"
+        with pytest.raises(ValueError, match=f"{what} Stable-Baselines3 model"):
+            load_sb3_model(str(path))  # intags bench --agents model.zip
+    missing = tmp_path / "missing.zip"
+    for load in (load_generator, load_sb3_model):
+        with pytest.raises(FileNotFoundError, match=re.escape(f"{missing}") + "$"):
+            load(str(missing))  # not missing.zip.zip: SB3 retries with the suffix added

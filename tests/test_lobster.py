@@ -281,6 +281,28 @@ def test_error_inside_zip_names_member(tmp_path: Path) -> None:
         read_lobster(archive)
 
 
+def test_a_damaged_zip_is_reported_as_damaged_not_as_a_file_name(tmp_path: Path) -> None:
+    message_path, book_path = write_toy(tmp_path / "dir")
+    archive = tmp_path / "pair.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        z.write(message_path, message_path.name)
+        z.write(book_path, book_path.name)
+    data = archive.read_bytes()
+    (tmp_path / "truncated.zip").write_bytes(data[: len(data) // 2])  # no central directory left
+    (tmp_path / "renamed.bin").write_bytes(data[: len(data) // 2])  # a zip whatever its name
+    for name in ("truncated.zip", "renamed.bin"):
+        with pytest.raises(ValueError, match=rf"{name}: unreadable, a damaged or truncated zip") as err:
+            read_lobster(tmp_path / name)
+        assert "not a LOBSTER file name" not in str(err.value)
+    flipped = bytearray(data)
+    flipped[data.index(b"34200.000000001")] ^= 0x01  # a member's bytes, not its CRC
+    (tmp_path / "flipped.zip").write_bytes(bytes(flipped))
+    with pytest.raises(
+        ValueError, match=r"flipped\.zip:.*_message_2\.csv: unreadable, the zip archive is damaged"
+    ):
+        read_lobster(tmp_path / "flipped.zip")
+
+
 # --------------------------------------------------------------------------------------------- real data
 @pytest.fixture(scope="module")
 def amzn1() -> LobsterData:

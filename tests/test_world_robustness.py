@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from intags_env.exchange import MESSAGE_DTYPE, MsgKind
-from intags_env.world import BookConfig, World, WorldError, get_preset
+from intags_env.world import BookConfig, ConfigError, World, WorldConfig, WorldError, get_preset
 from intags_env.world.config import NS_PER_SECOND
 
 
@@ -76,3 +76,10 @@ def test_submit_wants_a_one_dimensional_message_array(shape: tuple) -> None:
     messages["owner"] = world.first_external
     with pytest.raises(ValueError, match=r"1-D array of shape \(n,\)"):
         world.submit(messages)
+
+
+@pytest.mark.parametrize("end", ["09:75", "09:59:60", "10:60:00"])
+def test_a_time_of_day_with_60_or_more_minutes_or_seconds_is_refused_by_name(end: str) -> None:
+    with pytest.raises(ConfigError, match=rf"end must have minutes and seconds below 60, got '{end}'"):
+        WorldConfig(end=end)  # '09:75' was read as 10:15
+    assert WorldConfig(start="09:30:00", end="09:59:59").end_ns == (9 * 3600 + 59 * 60 + 59) * NS_PER_SECOND

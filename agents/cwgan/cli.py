@@ -48,10 +48,15 @@ def run_train_cwgan(args: argparse.Namespace) -> int:
     from .agent import CWGANWorldAgent
     from .networks import FIELD_NAMES
     from .session import facts_comparison, generated_session
-    from .training import CWGANSettings, train_cwgan
+    from .training import CWGANSettings, latest_checkpoint, train_cwgan
 
     if args.lobster is not None and not Path(args.lobster).exists():
         raise FileNotFoundError(f"no LOBSTER file at {args.lobster}")
+    if args.resume and latest_checkpoint(args.out) is None:  # training would silently start from scratch
+        raise FileNotFoundError(
+            f"--resume: nothing to resume in {args.out} (no checkpoints/cwgan_*.ckpt); "
+            "drop --resume to start a new run"
+        )
     settings = CWGANSettings.quick() if args.quick else CWGANSettings()
     changes: dict[str, Any] = {"real": args.real, "lobster": args.lobster, "seed": args.seed}
     if args.steps is not None:

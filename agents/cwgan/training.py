@@ -403,7 +403,7 @@ def train_cwgan(
     seconds_before = 0.0
     latest = latest_checkpoint(out) if resume else None
     if latest is not None:
-        state = torch.load(latest, map_location="cpu", weights_only=True)
+        state = _read_checkpoint(latest)
         _check_resumable(state["settings"], settings, latest)
         trainer.restore(state)
         curve, seconds_before = list(state["curve"]), float(state["seconds"])
@@ -467,6 +467,18 @@ def _real_window_tv(settings: CWGANSettings, sessions: int, test_act: np.ndarray
     seeds = range(FRESH_SEED, FRESH_SEED + sessions)
     orders = [real_window_orders(settings.real, settings.start, settings.end, seed) for seed in seeds]
     return marginal_distances(np.concatenate(orders), test_act)
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """The training state saved at ``path``; a truncated or damaged file (an interrupted save) is a
+    ValueError naming it, not torch's zip-reader error."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several kinds (pickle, zip, runtime) for a damaged file
+        raise ValueError(
+            f"{path} is not a readable cWGAN checkpoint (a truncated or damaged file: {err}); delete it "
+            "to resume from the checkpoint before it"
+        ) from err
 
 
 def _check_resumable(saved: dict[str, Any], settings: CWGANSettings, path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,8 +69,11 @@ class CsvSource:
         """The raw file content (a zip member is decompressed in memory, never extracted to disk)."""
         if self.zip_path is None:
             return Path(self.member).read_bytes()
-        with zipfile.ZipFile(self.zip_path) as archive, archive.open(self.member) as stream:
-            return stream.read()
+        try:
+            with zipfile.ZipFile(self.zip_path) as archive, archive.open(self.member) as stream:
+                return stream.read()
+        except _ZIP_ERRORS as err:
+            raise ValueError(f"{self.label}: unreadable, the zip archive is damaged ({err})") from err
 
 
 def locate_pair(path: str | Path, levels: int | None = None) -> tuple[LobsterName, CsvSource, CsvSource]:
@@ -85,10 +89,26 @@ def locate_pair(path: str | Path, levels: int | None = None) -> tuple[LobsterNam
     if not path.is_file():
         raise FileNotFoundError(f"no such file or directory: {path}")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.namelist() if not m.endswith("/")]
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.namelist() if not m.endswith("/")]
+        except _ZIP_ERRORS as err:
+            raise ValueError(f"{path}: unreadable, the zip archive is damaged ({err})") from err
         return _from_candidates(path, members, levels, path)
+    if path.suffix.lower() == ".zip" or _starts_like_a_zip(path):
+        # a truncated zip loses its central directory (at the end), so is_zipfile says no: not a CSV either
+        raise ValueError(f"{path}: unreadable, a damaged or truncated zip archive (no zip directory found)")
     return _from_csv(path, levels)
+
+
+#: What zipfile raises for a damaged archive or member (bad CRC, truncated deflate stream, ...).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)
+
+
+def _starts_like_a_zip(path: Path) -> bool:
+    """Whether the file begins with a zip local-file header (whatever its name)."""
+    with path.open("rb") as file:
+        return file.read(4) == b"PK\x03\x04"
 
 
 def _from_csv(path: Path, levels: int | None) -> tuple[LobsterName, CsvSource, CsvSource]:

@@ -138,15 +138,25 @@ class WorldAgentEnv(gym.Env):
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
         self.orders_per_step = orders_per_step
         self.action_space = gym.spaces.MultiDiscrete(np.tile(ACTION_NVEC, orders_per_step))
+        self._episode_over = True  # no episode until reset; again once one ends
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         session_seed = int(self.np_random.integers(2**63 - 1)) if seed is None else seed
         self.session.reset(session_seed, scripted_from=self.session.start_ns)
         self._orders = 0
+        self._episode_over = False
         return self.background.observation(), {}
 
     def step(self, action: np.ndarray):
+        """Place the action's orders and advance the market. After a step that returned ``terminated`` or
+        ``truncated`` (or before the first ``reset``) it raises ``RuntimeError``: the generator would keep
+        trading past the session's end and its episode be scored (and enter the reward's buffer) again."""
+        if self._episode_over:
+            raise RuntimeError(
+                f"{type(self).__name__}.step() called after the episode ended (terminated or truncated) "
+                "or before the first reset(); call reset() to start a new episode"
+            )
         nvec = self.action_space.nvec
         a = np.asarray(action)
         if a.shape != nvec.shape or not np.all((a >= 0) & (a < nvec)):
@@ -165,6 +175,7 @@ class WorldAgentEnv(gym.Env):
         truncated = not terminated and self._orders >= self.max_orders
         reward, info = 0.0, {}
         if terminated or truncated:
+            self._episode_over = True
             reward, info = self._episode_reward()
         return bg.observation(), reward, terminated, truncated, info
 

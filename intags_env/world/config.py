@@ -20,20 +20,23 @@ class ConfigError(ValueError):
     """An invalid world configuration parameter."""
 
 
-def parse_time_of_day(value: str | int) -> int:
-    """'09:30', '09:30:00' or '09:30:00.5' (or nanoseconds after midnight) → nanoseconds after midnight."""
+def parse_time_of_day(value: str | int, name: str = "time of day") -> int:
+    """'09:30', '09:30:00' or '09:30:00.5' (or nanoseconds after midnight) → nanoseconds after midnight.
+    ``name`` (the field being read, e.g. ``end``) names the value in the ``ConfigError`` of a bad one."""
     if isinstance(value, bool):
-        raise ConfigError(f"time of day must be 'HH:MM[:SS[.fff]]' or ns after midnight, got {value!r}")
+        raise ConfigError(f"{name} must be 'HH:MM[:SS[.fff]]' or ns after midnight, got {value!r}")
     if isinstance(value, int):
         ns = value
     else:
         m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?", str(value).strip())
         if not m:
-            raise ConfigError(f"time of day must look like '09:30' or '09:30:00', got {value!r}")
+            raise ConfigError(f"{name} must look like '09:30' or '09:30:00', got {value!r}")
         h, mi, s, frac = m.groups()
+        if int(mi) >= 60 or int(s or 0) >= 60:  # '09:75' would otherwise be read as 10:15
+            raise ConfigError(f"{name} must have minutes and seconds below 60, got {value!r}")
         ns = ((int(h) * 60 + int(mi)) * 60 + int(s or 0)) * NS_PER_SECOND + int((frac or "0").ljust(9, "0"))
     if not 0 <= ns <= 24 * 3600 * NS_PER_SECOND:
-        raise ConfigError(f"time of day {value!r} is outside 00:00-24:00")
+        raise ConfigError(f"{name} must be within 00:00-24:00, got {value!r}")
     return ns
 
 
@@ -135,7 +138,8 @@ class NoiseConfig:
     def __post_init__(self) -> None:
         _count("noise.count", self.count)
         _check(
-            parse_time_of_day(self.wake_start) < parse_time_of_day(self.wake_end),
+            parse_time_of_day(self.wake_start, "noise.wake_start")
+            < parse_time_of_day(self.wake_end, "noise.wake_end"),
             "noise.wake_end",
             self.wake_end,
             "after noise.wake_start",
@@ -358,7 +362,7 @@ class WorldConfig:
     date: str = "2026-01-02"
 
     def __post_init__(self) -> None:
-        start, end = parse_time_of_day(self.start), parse_time_of_day(self.end)
+        start, end = parse_time_of_day(self.start, "start"), parse_time_of_day(self.end, "end")
         _check(start < end, "end", self.end, f"after start ({self.start})")
         _check(end <= 16 * 3600 * NS_PER_SECOND, "end", self.end, "at or before 16:00")
         _check(
