@@ -45,7 +45,22 @@ def configure_numba_cache() -> Path | None:
     except OSError:
         return None
     os.environ["NUMBA_CACHE_DIR"] = str(target)  # read when numba is imported; worker processes inherit it
+    notice = first_compile_notice(target)
+    if notice:
+        print(notice, file=sys.stderr, flush=True)
     numba = sys.modules.get("numba")
     if numba is not None:  # imported already: its config was read then
         numba.config.CACHE_DIR = str(target)
     return target
+
+
+def first_compile_notice(cache_dir: Path) -> str | None:
+    """The one-time word printed when ``cache_dir`` holds no compiled kernel yet: the first run then sits
+    for minutes in Numba's compiler, and a progress bar at 0 % with an ETA of hours says nothing about it.
+    Worker processes inherit ``NUMBA_CACHE_DIR`` and never reach this, so it prints once per run."""
+    if any(cache_dir.rglob("*.nbi")):
+        return None
+    return (
+        "intags-env: first run of this source: compiling the Numba kernels as they are first used "
+        f"(1-4 minutes on 2 cores, once; cached in {cache_dir})"
+    )
