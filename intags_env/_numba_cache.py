@@ -55,12 +55,23 @@ def configure_numba_cache() -> Path | None:
 
 
 def first_compile_notice(cache_dir: Path) -> str | None:
-    """The one-time word printed when ``cache_dir`` holds no compiled kernel yet: the first run then sits
-    for minutes in Numba's compiler, and a progress bar at 0 % with an ETA of hours says nothing about it.
-    Worker processes inherit ``NUMBA_CACHE_DIR`` and never reach this, so it prints once per run."""
-    if any(cache_dir.rglob("*.nbi")):
+    """The one-time word printed when ``cache_dir`` holds no compiled event loop for this checkout yet:
+    the first run then sits for minutes in Numba's compiler, and a progress bar at 0 % with an ETA of hours
+    says nothing about it. Numba files a source's kernels under a name of its folder's absolute path, so
+    another checkout of the same source compiles afresh and is told so. Worker processes inherit
+    ``NUMBA_CACHE_DIR`` and never reach this, so it prints once per run."""
+    if any(world_cache_path(cache_dir).glob("*.nbi")):
         return None
     return (
-        "intags-env: first run of this source: compiling the Numba kernels as they are first used "
+        "intags-env: first run of this checkout: compiling the Numba kernels as they are first used "
         f"(1-4 minutes on 2 cores, once; cached in {cache_dir})"
+    )
+
+
+def world_cache_path(cache_dir: Path) -> Path:
+    """Where Numba keeps the compiled world kernels (``world/loop.py``, the heaviest) under ``cache_dir``."""
+    from numba.core.caching import UserProvidedCacheLocator
+
+    return cache_dir / UserProvidedCacheLocator.get_suitable_cache_subpath(
+        str(_PACKAGE / "world" / "loop.py")
     )

@@ -10,7 +10,11 @@ from intags_env import _numba_cache
 def test_an_empty_cache_gets_the_compile_notice_and_a_warm_one_none(tmp_path) -> None:
     notice = _numba_cache.first_compile_notice(tmp_path)
     assert notice is not None and "compiling the Numba kernels" in notice and str(tmp_path) in notice
-    index = tmp_path / "work" / "intags_env" / "world" / "loop.run_loop-10.py311.nbi"
+    elsewhere = tmp_path / "world_of_another_checkout" / "loop.run_until-269.py311.nbi"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_bytes(b"")  # another checkout's kernels: this one still compiles
+    assert _numba_cache.first_compile_notice(tmp_path) is not None
+    index = _numba_cache.world_cache_path(tmp_path) / "loop.run_until-269.py311.nbi"
     index.parent.mkdir(parents=True)
     index.write_bytes(b"")
     assert _numba_cache.first_compile_notice(tmp_path) is None
@@ -23,7 +27,8 @@ def test_configure_prints_the_notice_for_a_new_source_only(tmp_path, monkeypatch
     target = _numba_cache.configure_numba_cache()
     assert target is not None and target.parent == tmp_path / "intags_env" / "numba"
     assert "compiling the Numba kernels" in capsys.readouterr().err
-    (target / "loop.nbi").write_bytes(b"")
+    _numba_cache.world_cache_path(target).mkdir(parents=True)
+    (_numba_cache.world_cache_path(target) / "loop.run_until-269.py311.nbi").write_bytes(b"")
     monkeypatch.delenv("NUMBA_CACHE_DIR")
     _numba_cache.configure_numba_cache()
     assert capsys.readouterr().err == ""
