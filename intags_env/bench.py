@@ -5,13 +5,16 @@ A contestant is a ``TradingAgent`` (an instance, or a name from the ``intags_env
 group), ``"random_actions"`` (uniform random valid actions), or a Stable-Baselines3 model (``.zip`` path or
 object with ``predict``). Trading agents act through ``env.step_orders``, so they are scored by exactly
 the environment's reward; they are built with the environment's ``quantity`` / ``side`` when they take
-such arguments, so a TWAP works the same parent order as the learner.
+such arguments, so a TWAP works the same parent order as the learner. A registered agent's name may carry
+its constructor's arguments, ``pov(participation=0.2,side=-1)`` (values in JSON; a bare word is a string);
+they override the environment's, and the contestant is listed under that text.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib.metadata import entry_points
@@ -34,11 +37,25 @@ __all__ = [
     "env_arguments",
     "leaderboard_table",
     "load_sb3_model",
+    "parse_contestant",
     "resolve_env_id",
+    "split_contestants",
 ]
 
 #: What a contestant name may be besides a registered trading agent (for help texts and errors).
 OTHER_CONTESTANTS = "'random_actions' (uniform random valid actions) or an SB3 model .zip path"
+
+#: How a trading agent's arguments are written in a contestant name (for help texts and errors).
+AGENT_ARGUMENTS_SYNTAX = (
+    "NAME(KEY=VALUE,...), e.g. 'pov(participation=0.2,side=-1)'; "
+    'values are JSON (numbers, true/false, "strings"), a bare word is a string'
+)
+
+#: A contestant name with arguments: ``name(...)``.
+_WITH_ARGUMENTS = re.compile(r"([A-Za-z_]\w*)\s*\((.*)\)", re.DOTALL)
+
+#: A bare word taken as a string argument (``side=sell``), not a mistyped JSON value (``0.2x``).
+_BARE_WORD = re.compile(r"[A-Za-z_][\w.-]*")
 
 #: Keyword arguments ``gymnasium.make`` takes itself, next to the environment's.
 _MAKE_ARGUMENTS = ("max_episode_steps", "disable_env_checker")
@@ -175,6 +192,111 @@ def check_env_kwargs(env_id: str, env_kwargs: dict[str, Any], option: str = "env
         )
 
 
+def _split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses and double-quoted strings, pieces stripped; a
+    ValueError if a parenthesis or quote is left open."""
+    pieces, start, depth, quoted = [], 0, 0, False
+    for i, char in enumerate(text):
+        if char == '"' and (i == 0 or text[i - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and char in "()":
+            depth += 1 if char == "(" else -1
+        elif not quoted and depth == 0 and char == ",":
+            pieces.append(text[start:i].strip())
+            start = i + 1
+        if depth < 0:
+            break
+    if depth or quoted:
+        raise ValueError(f"unbalanced {'quote' if quoted else 'parentheses'} in {text!r}")
+    return [*pieces, text[start:].strip()]
+
+
+def split_contestants(text: str) -> list[str]:
+    """A comma-separated list of contestants (``intags bench --agents``) split into names; the commas
+    inside an agent's arguments do not split, so ``"twap,pov(participation=0.2,side=-1)"`` is two."""
+    return [piece for piece in _split_top_level(text) if piece]
+
+
+def _argument_value(name: str, key: str, text: str) -> Any:
+    """An agent argument's value: JSON (``0.2``, ``-1``, ``true``, ``"sell"``), or a bare word as a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if _BARE_WORD.fullmatch(text):
+            return text
+        raise ValueError(
+            f"agent {name!r}: argument {key}={text!r} is not a JSON value (a number, true/false, null or a "
+            '"quoted string")'
+        ) from None
+
+
+def parse_contestant(spec: str) -> tuple[str, dict[str, Any]]:
+    """A contestant name and the arguments written after it: ``"pov(participation=0.2)"`` ->
+    ``("pov", {"participation": 0.2})``; a name without parentheses has none. A ValueError names the
+    agent and the malformed argument."""
+    match = _WITH_ARGUMENTS.fullmatch(spec.strip())
+    if match is None:
+        return spec.strip(), {}
+    name, body = match.groups()
+    arguments: dict[str, Any] = {}
+    for item in split_contestants(body):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not key.isidentifier() or not value:
+            raise ValueError(f"agent {name!r}: expected KEY=VALUE, got {item!r} ({AGENT_ARGUMENTS_SYNTAX})")
+        if key in arguments:
+            raise ValueError(f"agent {name!r}: argument {key!r} given twice")
+        arguments[key] = _argument_value(name, key, value)
+    return name, arguments
+
+
+def _check_agent_arguments(name: str, factory: Any, arguments: dict[str, Any]) -> None:
+    """A ValueError naming the agent, the arguments it does not take and those it does, if ``arguments``
+    holds a key its constructor lacks (instead of a ``TypeError`` from deep in the harness)."""
+    params = inspect.signature(factory).parameters.values()
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params):
+        return
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    accepted = [p.name for p in params if p.kind in keyword]
+    unknown = [k for k in arguments if k not in accepted]
+    if unknown:
+        raise ValueError(
+            f"agent {name!r} takes no argument {', '.join(map(repr, unknown))}; "
+            f"its arguments: {', '.join(accepted) or 'none'}"
+        )
+
+
+def _agent_policy(spec: str, name: str, arguments: dict[str, Any], env: gym.Env) -> _Policy:
+    """The registered trading agent ``name`` built with the environment's ``interval_s`` (and
+    ``quantity`` / ``side`` where it takes them), overridden by the ``arguments`` written in ``spec``."""
+    base = env.unwrapped
+    target = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    if not target:
+        raise KeyError(
+            f"no trading agent named {name!r}: a contestant is a registered trading agent "
+            f"({', '.join(sorted(available_agents()))}), {OTHER_CONTESTANTS}"
+        )
+    factory = target[0].load()
+    _check_agent_arguments(name, factory, arguments)
+    params = inspect.signature(factory).parameters
+    kwargs: dict[str, Any] = {"interval_s": base.interval / 1e9}
+    for key in ("quantity", "side"):
+        if key in params and hasattr(base, key):
+            kwargs[key] = getattr(base, key)
+    kwargs = {k: v for k, v in kwargs.items() if k in params} | arguments
+    try:
+        agent = load_agent(name, **kwargs)
+    except ValueError as err:  # the agent's own validation, e.g. participation out of range
+        raise ValueError(f"agent {spec!r}: {err}") from None
+    except TypeError as err:
+        if not arguments:
+            raise
+        raise ValueError(f"agent {spec!r}: its arguments {arguments} are not accepted: {err}") from None
+    policy = _AgentPolicy(agent)
+    if arguments:  # two settings of one agent are two contestants
+        policy.name = spec.strip()
+    return policy
+
+
 def _policy(contestant: Any, env: gym.Env) -> _Policy:
     if isinstance(contestant, _Policy):
         return contestant
@@ -187,24 +309,14 @@ def _policy(contestant: Any, env: gym.Env) -> _Policy:
             f"a contestant is a TradingAgent, an agent name, 'random_actions' or an SB3 model; "
             f"got {type(contestant).__name__}"
         )
-    if contestant == "random_actions":
-        return _RandomActions(contestant)
     if contestant.endswith(".zip"):
         return _ModelPolicy(load_sb3_model(contestant), Path(contestant).stem)
-    base = env.unwrapped
-    kwargs: dict[str, Any] = {"interval_s": base.interval / 1e9}
-    target = [ep for ep in entry_points(group=GROUP) if ep.name == contestant]
-    if not target:
-        raise KeyError(
-            f"no trading agent named {contestant!r}: a contestant is a registered trading agent "
-            f"({', '.join(sorted(available_agents()))}), {OTHER_CONTESTANTS}"
-        )
-    params = inspect.signature(target[0].load()).parameters
-    for name in ("quantity", "side"):
-        if name in params and hasattr(base, name):
-            kwargs[name] = getattr(base, name)
-    kwargs = {k: v for k, v in kwargs.items() if k in params}
-    return _AgentPolicy(load_agent(contestant, **kwargs))
+    name, arguments = parse_contestant(contestant)
+    if name == "random_actions":
+        if arguments:
+            raise ValueError(f"'random_actions' takes no arguments, got {contestant!r}")
+        return _RandomActions(name)
+    return _agent_policy(contestant, name, arguments, env)
 
 
 def run_episode(env: gym.Env, policy: _Policy, seed: int) -> EpisodeResult:
@@ -260,10 +372,14 @@ def benchmark(
     check_env_kwargs(env_id, env_kwargs or {})
     env = gym.make(env_id, **(env_kwargs or {}))
     policies = [_policy(c, env) for c in contestants]
+    names = [p.name for p in policies]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # their episodes would be pooled into one standing
+        raise ValueError(f"contestant {', '.join(map(repr, twice))} given twice; each must have its own name")
     episodes: list[EpisodeResult] = []
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .progress import tqdm
 
         bar = tqdm(total=len(policies) * len(seed_list), desc=f"bench {env_id}", unit="episode")
     for policy in policies:
@@ -297,13 +413,15 @@ def benchmark(
 
 
 def leaderboard_table(board: Sequence[Standing]) -> str:
+    """The leaderboard as aligned text, one agent a row (the name column fits names with arguments)."""
+    width = max([20, *(len(s.agent) + 2 for s in board)])
     rows = [
-        f"{'agent':<20}{'episodes':>9}{'reward':>12}{'95% CI':>10}{'P&L $':>12}{'shortfall bp':>14}"
+        f"{'agent':<{width}}{'episodes':>9}{'reward':>12}{'95% CI':>10}{'P&L $':>12}{'shortfall bp':>14}"
         f"{'inv. risk':>11}"
     ]
     for s in board:
         rows.append(
-            f"{s.agent:<20}{s.episodes:>9}{s.reward_mean:>12.3f}{s.reward_ci95:>10.3f}"
+            f"{s.agent:<{width}}{s.episodes:>9}{s.reward_mean:>12.3f}{s.reward_ci95:>10.3f}"
             f"{s.pnl_mean:>12.2f}{s.shortfall_bps_mean:>14.3f}{s.inventory_risk_mean:>11.1f}"
         )
     return "\n".join(rows)

@@ -4,12 +4,16 @@
 stylized-facts report (JSON + markdown) and plots.
 ``intags facts PATH [--compare PATH]``  print the stylized facts of one or two datasets side by side
 (a LOBSTER zip, directory or message CSV).
-``intags bench ENV_ID --agents twap,pov,random_actions,model.zip --seeds 20``  a leaderboard on common seeds.
+``intags bench ENV_ID --agents "twap,pov(participation=0.2),random_actions,model.zip" --seeds 20``  a
+leaderboard on common seeds.
 ``intags distance --real rmsc04 --synthetic PRESET --episodes N``  INTAGS distances with p-values and the
 real-vs-real floor.
 ``intags train``, ``intags train-cwgan``  train world agents (the INTAGS generator, the cWGAN baseline).
 ``intags realism``  the realism benchmark: generators vs the real market on causal feedback, facts, impact.
 ``intags calibrate --data LOBSTER_PATH``  fit the agent-based background to a recorded day.
+``intags --version``  the installed version.
+
+Every option's help says its default (``intags COMMAND --help``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,44 @@ from typing import Any
 from .envs.arguments import integer_arg
 
 __all__ = ["main"]
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every command's help format: an option's help ends with its default, unless the default says
+    nothing (None, an off switch, an empty list; the help then says in words what happens without the
+    option) or the help already names it; descriptions keep their paragraphs."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        silent = default is None or default is False or default is argparse.SUPPRESS or default == []
+        if silent or "default" in text or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
+        fill = super()._fill_text  # (a bare super() does not work inside the generator below)
+        return "\n\n".join(fill(p, width, indent) for p in paragraphs)
+
+
+class _Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` with :class:`HelpFormatter`, for ``intags`` and its subcommands."""
+
+    def __init__(self, *args: Any, formatter_class: type = HelpFormatter, **kwargs: Any) -> None:
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
+def _version() -> str:
+    """The installed distribution's version; the package's own where it is not installed (a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("intags-env")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
 
 
 def _positive_int(text: str) -> int:
@@ -100,14 +142,18 @@ def _facts(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import intags_env  # noqa: F401  (registers the ids)
 
-    from .bench import benchmark, check_env_kwargs, leaderboard_table, resolve_env_id
+    from .bench import benchmark, check_env_kwargs, leaderboard_table, resolve_env_id, split_contestants
 
     env_id = resolve_env_id(args.env_id)  # "Execution-v0" is taken for "intags_env/Execution-v0"
     env_kwargs = args.env_kwargs or {}
     check_env_kwargs(env_id, env_kwargs, option="--env-kwargs")
+    try:
+        contestants = split_contestants(args.agents)
+    except ValueError as err:
+        raise ValueError(f"--agents: {err}") from None
     board, _ = benchmark(
         env_id,
-        [a.strip() for a in args.agents.split(",") if a.strip()],
+        contestants,
         args.seeds,
         env_kwargs,
         out_dir=args.out,
@@ -183,108 +229,16 @@ def _distance(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .bench import OTHER_CONTESTANTS
-    from .envs.registry import available_agents
-
-    parser = argparse.ArgumentParser(
-        prog="intags", description="intags-env: LOB market simulation and INTAGS"
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    sim = sub.add_parser("simulate", help="simulate a background market and report its stylized facts")
-    sim.add_argument("--preset", default="rmsc04", help="world preset (rmsc04, small)")
-    sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--start", default=None, help="session start, e.g. 09:30 (default: the preset's)")
-    sim.add_argument("--end", default=None, help="session end, e.g. 16:00 (default: the preset's)")
-    sim.add_argument("--out", default="out/simulation", help="output directory")
-    sim.add_argument(
-        "--pov", type=float, default=0.1, help="participation of the POV trader for the impact fact"
-    )
-    sim.add_argument("--no-plots", action="store_true")
-    sim.add_argument("--quiet", action="store_true", help="no progress bar")
-    sim.set_defaults(func=_simulate)
-
-    facts = sub.add_parser("facts", help="stylized facts of a LOBSTER dataset, optionally against another")
-    facts.add_argument("path", help="LOBSTER zip, directory or message CSV")
-    facts.add_argument("--compare", default=None, help="a second dataset to put side by side")
-    facts.add_argument("--json", action="store_true", help="also print the facts as one JSON line")
-    facts.set_defaults(func=_facts)
-
-    bench = sub.add_parser("bench", help="benchmark policies on the same seeds of an environment")
-    bench.add_argument("env_id", help="e.g. intags_env/Execution-v0")
-    bench.add_argument(
-        "--agents",
-        default="twap,pov,random_actions",
-        help=f"comma-separated: registered trading agents ({', '.join(sorted(available_agents()))}), "
-        f"{OTHER_CONTESTANTS}",
-    )
-    bench.add_argument("--seeds", type=_positive_int, default=20)
-    bench.add_argument(
-        "--env-kwargs",
-        type=_json_object,
-        default=None,
-        help="JSON of environment arguments, e.g. '{\"quantity\": 1000}'",
-    )
-    bench.add_argument("--out", default="out/bench")
-    bench.add_argument("--quiet", action="store_true")
-    bench.set_defaults(func=_bench)
-
-    dist = sub.add_parser(
-        "distance", help="INTAGS distance between two markets (causal feedback MMD, ED, W1)"
-    )
-    dist.add_argument("--real", default="rmsc04", help="preset name or WorldConfig JSON path")
-    dist.add_argument(
-        "--synthetic",
-        required=True,
-        help="preset name, WorldConfig JSON path or a trained generator (.zip, cWGAN .pt)",
-    )
-    dist.add_argument("--episodes", type=_positive_int, default=50, help="episodes per side")
-    dist.add_argument("--horizons", type=_positive_int, default=5)
-    dist.add_argument(
-        "--beta", type=float, default=1.0, help="confounding strength of the experimental trader"
-    )
-    dist.add_argument("--size", type=int, default=100, help="experimental trade size")
-    dist.add_argument("--interval", type=float, default=10.0, help="experimental decision interval (s)")
-    dist.add_argument("--permutations", type=_positive_int, default=500)
-    dist.add_argument("--workers", type=_positive_int, default=2)
-    dist.add_argument("--cache", default=None, help="directory caching feedback sets")
-    dist.add_argument("--quiet", action="store_true")
-    dist.set_defaults(func=_distance)
-
-    train = sub.add_parser(
-        "train",
-        help="train a world-agent generator: behaviour cloning, then INTAGS fine-tuning (CMA-ES or PPO)",
-    )
-    train.add_argument("--real", default="rmsc04", help="the real market (preset name)")
-    train.add_argument("--pretrain-steps", type=int, default=None, help="behaviour-cloning epochs")
-    train.add_argument("--pretrain-lobster", default=None, help="clone a LOBSTER file's order stream instead")
-    train.add_argument(
-        "--method",
-        choices=("es", "ppo"),
-        default="es",
-        help="es: CMA-ES on the clone's logit adapter (default)",
-    )
-    train.add_argument("--generations", type=int, default=None, help="ES generations")
-    train.add_argument("--steps", type=int, default=None, help="PPO steps (generated orders)")
-    train.add_argument("--quick", action="store_true", help="a minutes-long end-to-end run")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
-    train.add_argument("--out", default="out/generator")
-    train.add_argument("--quiet", action="store_true")
-    train.set_defaults(func=_train)
-
-    realism = sub.add_parser(
-        "realism",
-        help="compare the INTAGS generator, a cWGAN and the cloned generator with the real market",
-    )
-    realism.add_argument("--quick", action="store_true", help="minutes-long run with undertrained models")
-    realism.add_argument("--generator-dir", default=None, help="an `intags train` output to reuse")
-    realism.add_argument("--cwgan", default=None, help="a trained cWGAN .pt to reuse")
-    realism.add_argument("--ppo", default=None, help="a reference PPO trader .zip to reuse")
-    realism.add_argument("--workers", type=_positive_int, default=2)
-    realism.add_argument("--out", default="out/realism")
-    realism.add_argument("--quiet", action="store_true")
-    realism.set_defaults(func=_realism)
+    """The ``intags`` parser: each subcommand with its options, their help and defaults."""
+    parser = _Parser(prog="intags", description="intags-env: LOB market simulation and INTAGS")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_simulate(sub)
+    _add_facts(sub)
+    _add_bench(sub)
+    _add_distance(sub)
+    _add_train(sub)
+    _add_realism(sub)
 
     from .calibration.cli import add_calibrate_parser
 
@@ -296,6 +250,160 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_train_cwgan_parser(sub)
     return parser
+
+
+def _add_simulate(sub: Any) -> None:
+    """``intags simulate``: the preset choices are the preset registry's, so a new preset is offered."""
+    from .world.presets import PRESETS
+
+    sim = sub.add_parser("simulate", help="simulate a background market and report its stylized facts")
+    sim.add_argument("--preset", default="rmsc04", choices=sorted(PRESETS), help="world preset")
+    sim.add_argument("--seed", type=int, default=0, help="random seed of the session")
+    sim.add_argument("--start", default=None, help="session start, e.g. 09:30 (default: the preset's)")
+    sim.add_argument("--end", default=None, help="session end, e.g. 16:00 (default: the preset's)")
+    sim.add_argument("--out", default="out/simulation", help="output directory")
+    sim.add_argument(
+        "--pov", type=float, default=0.1, help="participation of the POV trader for the impact fact"
+    )
+    sim.add_argument("--no-plots", action="store_true", help="do not write the stylized-facts plots")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.set_defaults(func=_simulate)
+
+
+def _add_facts(sub: Any) -> None:
+    """``intags facts``."""
+    facts = sub.add_parser("facts", help="stylized facts of a LOBSTER dataset, optionally against another")
+    facts.add_argument("path", help="LOBSTER zip, directory or message CSV")
+    facts.add_argument("--compare", default=None, help="a second dataset to put side by side (default: none)")
+    facts.add_argument("--json", action="store_true", help="also print the facts as one JSON line")
+    facts.set_defaults(func=_facts)
+
+
+def _add_bench(sub: Any) -> None:
+    """``intags bench``: the help lists the registered agents and how to pass them arguments."""
+    from .bench import AGENT_ARGUMENTS_SYNTAX, OTHER_CONTESTANTS
+    from .envs.registry import available_agents
+
+    bench = sub.add_parser("bench", help="benchmark policies on the same seeds of an environment")
+    bench.add_argument("env_id", help="e.g. intags_env/Execution-v0 (or Execution-v0)")
+    bench.add_argument(
+        "--agents",
+        default="twap,pov,random_actions",
+        help=f"comma-separated contestants: registered trading agents "
+        f"({', '.join(sorted(available_agents()))}), with arguments as {AGENT_ARGUMENTS_SYNTAX}; "
+        f"{OTHER_CONTESTANTS}",
+    )
+    bench.add_argument(
+        "--seeds", type=_positive_int, default=20, help="episodes per agent, on seeds 0..N-1 for every agent"
+    )
+    bench.add_argument(
+        "--env-kwargs",
+        type=_json_object,
+        default=None,
+        help="JSON of environment arguments, e.g. '{\"quantity\": 1000}' (default: the environment's)",
+    )
+    bench.add_argument("--out", default="out/bench", help="output directory (bench.json, rewards.png)")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.set_defaults(func=_bench)
+
+
+def _add_distance(sub: Any) -> None:
+    """``intags distance``."""
+    dist = sub.add_parser(
+        "distance", help="INTAGS distance between two markets (causal feedback MMD, ED, W1)"
+    )
+    dist.add_argument("--real", default="rmsc04", help="preset name or WorldConfig JSON path")
+    dist.add_argument(
+        "--synthetic",
+        required=True,
+        help="preset name, WorldConfig JSON path or a trained generator (.zip, cWGAN .pt)",
+    )
+    dist.add_argument("--episodes", type=_positive_int, default=50, help="episodes per side")
+    dist.add_argument(
+        "--horizons", type=_positive_int, default=5, help="feedback horizons (decisions after a trade)"
+    )
+    dist.add_argument(
+        "--beta", type=float, default=1.0, help="confounding strength of the experimental trader"
+    )
+    dist.add_argument("--size", type=int, default=100, help="experimental trade size (shares)")
+    dist.add_argument("--interval", type=float, default=10.0, help="experimental decision interval (s)")
+    dist.add_argument(
+        "--permutations", type=_positive_int, default=500, help="permutations of each test's p-value"
+    )
+    dist.add_argument("--workers", type=_positive_int, default=2, help="worker processes")
+    dist.add_argument("--cache", default=None, help="directory caching feedback sets (default: no cache)")
+    dist.add_argument("--quiet", action="store_true", help="no progress bar")
+    dist.set_defaults(func=_distance)
+
+
+def _add_train(sub: Any) -> None:
+    """``intags train``: the None defaults are ``TrainSettings``' (full or ``--quick``), stated in words."""
+    train = sub.add_parser(
+        "train",
+        help="train a world-agent generator: behaviour cloning, then INTAGS fine-tuning (CMA-ES or PPO)",
+    )
+    train.add_argument("--real", default="rmsc04", help="the real market (preset name)")
+    train.add_argument(
+        "--pretrain-steps",
+        type=int,
+        default=None,
+        help="behaviour-cloning epochs (default: 8; --quick: 3)",
+    )
+    train.add_argument(
+        "--pretrain-lobster",
+        default=None,
+        help="clone a LOBSTER file's order stream (default: simulated sessions of --real)",
+    )
+    train.add_argument(
+        "--method",
+        choices=("es", "ppo"),
+        default="es",
+        help="es: CMA-ES on the clone's logit adapter; ppo: PPO with a leash to the clone",
+    )
+    train.add_argument(
+        "--generations", type=int, default=None, help="ES generations (default: 14; --quick: 4)"
+    )
+    train.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="PPO steps, generated orders (default: 250000; --quick: 2048)",
+    )
+    train.add_argument("--quick", action="store_true", help="a minutes-long end-to-end run")
+    train.add_argument("--seed", type=int, default=0, help="random seed of the training")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+    train.add_argument("--out", default="out/generator", help="output directory (models, report, plots)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(func=_train)
+
+
+def _add_realism(sub: Any) -> None:
+    """``intags realism``: a model not given is reused from, or trained into, ``OUT/models``."""
+    realism = sub.add_parser(
+        "realism",
+        help="compare the INTAGS generator, a cWGAN and the cloned generator with the real market",
+    )
+    realism.add_argument("--quick", action="store_true", help="minutes-long run with undertrained models")
+    realism.add_argument(
+        "--generator-dir",
+        default=None,
+        help="an `intags train` output to reuse (default: OUT/models/intags, trained if missing)",
+    )
+    realism.add_argument(
+        "--cwgan",
+        default=None,
+        help="a trained cWGAN .pt to reuse (default: OUT/models/cwgan/cwgan.pt, trained if missing)",
+    )
+    realism.add_argument(
+        "--ppo",
+        default=None,
+        help="a reference PPO trader .zip to reuse "
+        "(default: OUT/models/ppo/ppo_reference.zip, trained if missing)",
+    )
+    realism.add_argument("--workers", type=_positive_int, default=2, help="worker processes")
+    realism.add_argument("--out", default="out/realism", help="output directory (report, JSON, plots)")
+    realism.add_argument("--quiet", action="store_true", help="no progress bars")
+    realism.set_defaults(func=_realism)
 
 
 def _realism(args: argparse.Namespace) -> int:

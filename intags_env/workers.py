@@ -55,7 +55,7 @@ def parallel_map(
 ) -> list[Any]:
     """``[fn(job) for job in jobs]``, in the shared pool when ``workers > 1`` (results in job order), with
     a progress bar. ``fn`` and the jobs must be picklable."""
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     out = []
     with tqdm(total=len(jobs), desc=desc, unit="job", disable=not progress, leave=False) as bar:

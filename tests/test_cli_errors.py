@@ -151,3 +151,53 @@ def test_a_damaged_lobster_zip_is_reported_as_damaged(tmp_path, capsys) -> None:
     truncated.write_bytes(pair.read_bytes()[:200])
     err = fails(["facts", str(truncated)], capsys)
     assert str(truncated) in err and "damaged" in err and "not a LOBSTER file name" not in err
+
+
+def test_an_agents_arguments_are_passed_and_change_its_result(tmp_path, capsys) -> None:
+    """``--agents "twap,twap(quantity=7)"``: two contestants, the second built with its argument (issue 16,
+    item 8)."""
+    argv = ["bench", "Execution-v0", "--seeds", "1", "--quiet", "--out", str(tmp_path)]
+    code = main([*argv, "--agents", "twap, twap(quantity=7)", "--env-kwargs", json.dumps(FAST)])
+    assert code == 0
+    assert "twap(quantity=7)" in capsys.readouterr().out
+    rewards = {e["agent"]: e["reward"] for e in json.loads((tmp_path / "bench.json").read_text())["episodes"]}
+    assert set(rewards) == {"twap", "twap(quantity=7)"}
+    assert rewards["twap"] != rewards["twap(quantity=7)"]  # 7 shares, not the environment's 100
+
+
+def test_agent_arguments_are_parsed_as_json_and_override_the_environments() -> None:
+    import gymnasium as gym
+
+    from intags_env.bench import _policy, split_contestants
+
+    assert split_contestants("twap, pov(participation=0.5,side=-1), random_actions,") == [
+        "twap",
+        "pov(participation=0.5,side=-1)",
+        "random_actions",
+    ]
+    env = gym.make("intags_env/Execution-v0", **FAST)
+    policy = _policy("pov(participation=0.5, side=-1, quantity=42)", env)
+    agent = policy.agent
+    assert (agent.participation, agent.side, agent.quantity) == (0.5, -1, 42)
+    assert policy.name == "pov(participation=0.5, side=-1, quantity=42)"
+    assert _policy("pov", env).agent.quantity == FAST["quantity"]  # no arguments: the environment's
+    env.close()
+
+
+@pytest.mark.parametrize(
+    ("agents", "expected"),
+    [
+        ("twap,pov(participaton=0.2)", ["agent 'pov' takes no argument 'participaton'", "participation, "]),
+        ("pov(participation=2)", ["agent 'pov(participation=2)'", "participation must be in (0, 1]"]),
+        ("pov(participation)", ["agent 'pov'", "expected KEY=VALUE", "'participation'"]),
+        ("pov(participation=0.2x)", ["agent 'pov'", "participation='0.2x'", "not a JSON value"]),
+        ("pov(participation=0.2", ["--agents", "unbalanced parentheses"]),
+        ("random_actions(size=3)", ["'random_actions' takes no arguments"]),
+        ("twap,twap", ["'twap' given twice"]),
+    ],
+)
+def test_a_bad_agent_argument_is_named(agents, expected, capsys) -> None:
+    argv = ["bench", "Execution-v0", "--agents", agents, "--seeds", "1", "--quiet"]
+    err = fails([*argv, "--env-kwargs", json.dumps(FAST)], capsys)
+    for text in expected:
+        assert text in err

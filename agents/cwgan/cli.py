@@ -32,13 +32,22 @@ def add_train_cwgan_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="the real market preset: its simulated sessions are the data (unless --lobster) and its book "
         "starts the trained background's sessions",
     )
-    p.add_argument("--lobster", default=None, help="train on this LOBSTER file's order stream instead")
-    p.add_argument("--steps", type=int, default=None, help="generator iterations (5 critic updates each)")
+    p.add_argument(
+        "--lobster",
+        default=None,
+        help="train on this LOBSTER file's order stream (default: simulated sessions of --real)",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="generator iterations, 5 critic updates each (default: 2500; --quick: 400)",
+    )
     p.add_argument("--quick", action="store_true", help="a run of under a minute (the pipeline only)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the training")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
-    p.add_argument("--out", default="out/cwgan")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--out", default="out/cwgan", help="output directory (model, checkpoints, report)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_train_cwgan)
     return p
 

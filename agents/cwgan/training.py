@@ -56,8 +56,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from intags_env.progress import tqdm
 from intags_env.seeds import CWGAN_REPORT, CWGAN_SELECTION
 
 from .agent import CWGANConfig, CWGANWorldAgent, check_actions

@@ -20,6 +20,16 @@ from typing import Any
 
 __all__ = ["HELD_OUT_SEEDS", "add_calibrate_parser", "run_calibrate"]
 
+#: ``intags calibrate --help``'s description: the module doc in plain text (a terminal shows no RST).
+DESCRIPTION = """\
+Fit the agent-based background to a recorded day: read the LOBSTER data, search the background's
+parameters (the calibration space) with BUDGET candidates, each simulated on seeds 0..SEEDS-1, then
+measure rmsc04 (the "before") and the winner on held-out seeds (1000..1000+SEEDS-1) in the same window.
+
+Writes to OUT: report.md (the before/after table), calibration.json (facts, winners, parameters,
+search history), config.json (the winning WorldConfig, loadable with WorldConfig.from_dict or by
+`intags distance --synthetic config.json`) and calibration.png."""
+
 #: The before/after table's seeds: never seen by the search (which uses 0..seeds-1).
 HELD_OUT_SEEDS = 1_000
 
@@ -30,18 +40,18 @@ def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "calibrate",
         help="fit the agent-based background to a LOBSTER day (stylized facts), with a before/after report",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=DESCRIPTION,
     )
     parser.add_argument("--data", required=True, help="LOBSTER zip, directory or message CSV")
-    parser.add_argument("--budget", type=_positive_int, default=300, help="candidates to simulate (300)")
-    parser.add_argument("--seeds", type=_positive_int, default=3, help="common seeds per candidate (3)")
+    parser.add_argument("--budget", type=_positive_int, default=300, help="candidates to simulate")
+    parser.add_argument("--seeds", type=_positive_int, default=3, help="common seeds per candidate")
     parser.add_argument("--start", default=None, help="window start HH:MM[:SS] (default: the data's)")
     parser.add_argument("--end", default=None, help="window end HH:MM[:SS] (default: the data's)")
     parser.add_argument(
         "--init",
         default=None,
-        help="a preset name or config JSON evaluated first (e.g. a previous run's config.json)",
+        help="a preset name or config JSON evaluated first, e.g. a previous run's config.json "
+        "(default: none)",
     )
     parser.add_argument(
         "--weight",
@@ -54,10 +64,10 @@ def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--explore",
         type=float,
         default=0.3,
-        help="share of the budget spent on the Sobol sample before the local search (0.3)",
+        help="share of the budget spent on the Sobol sample before the local search",
     )
-    parser.add_argument("--search-seed", type=int, default=0, help="seed of the Sobol sample (0)")
-    parser.add_argument("--out", default="out/calibration", help="output directory (out/calibration)")
+    parser.add_argument("--search-seed", type=int, default=0, help="seed of the Sobol sample")
+    parser.add_argument("--out", default="out/calibration", help="output directory")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_calibrate)
     return parser

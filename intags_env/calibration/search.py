@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import qmc
-from tqdm.auto import tqdm
 
 from intags_env.world import WorldConfig
 
+from ..progress import tqdm
 from .facts import facts_loss
 from .objective import simulated_facts
 from .space import DEFAULT_SPACE, ParameterSpace, base_config

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import ks_2samp
-from tqdm.auto import tqdm
 
 from ..intags.experiment import ConfoundedTrader
+from ..progress import tqdm
 from ..workers import parallel_map
 from .adapter import CloneKL, LogitAdapter, NetworkAdapter
 from .evaluate import EpisodeStats, _generator_episode

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..data.lobster import LobsterData
 from ..envs.background import Background
@@ -26,6 +25,7 @@ from ..metrics.facts import (
     fact_series,
     summary_facts,
 )
+from ..progress import tqdm
 from ..world import WorldConfig, resolve_config
 from ..world.config import NS_PER_SECOND
 from ..world.world import WorldError

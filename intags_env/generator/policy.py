@@ -25,8 +25,8 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-from tqdm.auto import tqdm
 
+from ..progress import tqdm
 from .spec import ACTION_NVEC, FEATURE_NAMES, FIELD_MASK, HISTORY, N_FIELDS
 
 __all__ = [

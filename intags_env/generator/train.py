@@ -31,10 +31,10 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-from tqdm.auto import tqdm
 
 from ..data import read_lobster
 from ..metrics import facts_report, plot_facts, stylized_facts
+from ..progress import sb3_progress, tqdm
 from ..seeds import CLONING_SESSIONS, TRAIN_EVALUATION, TRAIN_FACTS, TRAIN_FLOOR, TRAIN_HELD_OUT
 from ..world import resolve_config
 from ..world.simulate import simulate
@@ -311,16 +311,19 @@ def train_generator(
     fresh = latest is None
     if fresh and s.value_warmup_steps > 0:
         with frozen_actor(model.policy):  # the critic learns the episode rewards before the actor moves
-            model.learn(s.value_warmup_steps, callback=penalty, tb_log_name="intags", progress_bar=progress)
+            model.learn(
+                s.value_warmup_steps,
+                callback=[penalty, *sb3_progress(progress, "value warm-up")],
+                tb_log_name="intags",
+            )
         fresh = False
     eval_callback = IntagsEvalCallback(s.eval_every, evaluate, out, curve)
     checkpoints = CheckpointCallback(max(s.eval_every // s.n_envs, 1), str(out / "checkpoints"), "generator")
     model.learn(
         total_timesteps=s.steps,
-        callback=CallbackList([penalty, checkpoints, eval_callback]),
+        callback=CallbackList([penalty, checkpoints, eval_callback, *sb3_progress(progress, "INTAGS PPO")]),
         reset_num_timesteps=fresh,
         tb_log_name="intags",
-        progress_bar=progress,
     )
     save_generator(model, out / "generator.zip", s)
     env.close()

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..envs.background import Background
 from ..envs.protocol import Fill, MarketView, Order
 from ..envs.session import TradingSession
+from ..progress import tqdm
 from ..world import WorldConfig
 from ..world.config import NS_PER_SECOND
 from .feedback import ipw_effect, outcomes_from_path

@@ -173,7 +173,7 @@ def run_seeds(
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     bar = tqdm(total=len(seeds), desc=desc or type(task).__name__, unit="seed", disable=not progress)
     out: list[Any] = []

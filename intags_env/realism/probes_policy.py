@@ -42,6 +42,7 @@ from .. import bench
 from ..envs.background import Background
 from ..envs.protocol import TradingAgent
 from ..envs.registry import GROUP, available_agents, load_agent
+from ..progress import sb3_progress
 from ..world.config import NS_PER_SECOND
 from .probes_market import (
     REAL_MARKET,
@@ -280,7 +281,7 @@ def train_reference_ppo(
         device="cpu",
     )
     with one_torch_thread():  # a small MLP: one thread is faster, and leaves the other core alone
-        model.learn(total_timesteps=timesteps, progress_bar=progress)
+        model.learn(total_timesteps=timesteps, callback=sb3_progress(progress, "reference PPO"))
     vec_env.close()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tqdm.auto import tqdm
-
+from ..progress import tqdm
 from .config import NS_PER_SECOND, WorldConfig
 from .world import SimulationResult, World
 
