@@ -13,8 +13,10 @@ Two experiments, each a full ``intags train`` (behaviour cloning, then CMA-ES on
    the rich-feedback MMD^2 of the clone, the INTAGS generator and (with ``--cwgan``) a cWGAN trained on
    the same passive stream.
 
-Ablations (``--ablations facts0,kl0,ppo``: no facts term, no KL leash, PPO instead of ES) are rows of the
-table. Run: ``python benchmarks/intags_training.py [--quick]``; ``--reuse-rmsc04 DIR`` /
+Ablations (``--ablations facts0,kl0,network,ppo``: no facts terms, no KL leash, CMA-ES on the whole
+actor network instead of the adapter, PPO instead of ES) are rows of the table and the plot, and
+``ablation_<name>_mmd`` / ``ablation_<name>_rich_mmd`` in the JSON.
+Run: ``python benchmarks/intags_training.py [--quick]``; ``--reuse-rmsc04 DIR`` /
 ``--reuse-responsive DIR`` take finished ``intags train`` outputs instead of training. The plot goes to
 ``--out``/intags_training.png; the last line is the JSON of figures.
 """
@@ -231,6 +233,11 @@ def main() -> None:
         "response_mmd_cwgan": response.get("cWGAN", float("nan")),
         "generator_orders_per_s": speed,
     }
+    for name, row in rows.items():
+        if name.startswith("ablation "):
+            key = name.removeprefix("ablation ")
+            figures[f"ablation_{key}_mmd"] = row["paper_mmd2"]
+            figures[f"ablation_{key}_rich_mmd"] = row["rich_mmd2"]
     print(json.dumps({k: (v if np.isfinite(v) else None) for k, v in figures.items()}))  # null: not run
 
 
