@@ -100,17 +100,20 @@ def _simulate(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     result = simulate(config, seed=args.seed, progress=not args.quiet)
     wall = time.perf_counter() - t0
-    message_path, book_path = write_lobster(result.lobster, out)
-    facts = stylized_facts(result.lobster)
+    record = result.lobster if args.levels is None else result.level_view(args.levels)
+    message_path, book_path = write_lobster(record, out)
+    facts = stylized_facts(record)
     impact = pov_impact(config, seed=args.seed, participation=args.pov)
     facts[f"pov_impact_bps_{args.pov:g}"] = impact.final_bps
     facts["wall_s"] = wall
     facts_to_json(facts, out / "facts.json")
     table = facts_report(facts, names=(f"{config.name} seed {args.seed}",))
     (out / "facts.md").write_text(table)
-    plots = [] if args.no_plots else plot_facts({config.name: result.lobster}, out / "plots")
+    plots = [] if args.no_plots else plot_facts({config.name: record}, out / "plots")
     print(table)
     print(f"{len(result):,} messages ({result.n_exchange_messages:,} sent to the exchange) in {wall:.2f} s")
+    if args.levels is not None:
+        print(f"written: the level-{args.levels} view, {len(record):,} messages (those touching its levels)")
     print(
         f"wrote {message_path.name}, {book_path.name}, facts.json, facts.md"
         + (f" and {len(plots)} plots" if plots else "")
@@ -126,17 +129,38 @@ def _load(path: str):
 
 
 def _facts(args: argparse.Namespace) -> int:
+    from .data.views import top_levels_view
     from .metrics import facts_report, stylized_facts
 
-    first = stylized_facts(_load(args.path))
+    first_data = _load(args.path)
     if args.compare is None:
+        if args.levels is not None:
+            first_data = top_levels_view(first_data, args.levels)
+        first = stylized_facts(first_data)
         print(facts_report(first, names=(Path(args.path).name,)))
         if args.json:
             print(json.dumps(first))
         return 0
-    second = stylized_facts(_load(args.compare))
-    print(facts_report(first, second, names=(Path(args.path).name, Path(args.compare).name)))
+    second_data = _load(args.compare)
+    levels = args.levels or min(first_data.levels, second_data.levels)
+    views = [top_levels_view(d, levels) for d in (first_data, second_data)]
+    names = (Path(args.path).name, Path(args.compare).name)
+    first, second = (stylized_facts(v) for v in views)
+    print(facts_report(first, second, names=names))
+    print(_views_note(levels, names, (first_data, second_data), views))
     return 0
+
+
+def _views_note(levels: int, names: tuple[str, str], records: tuple, views: list) -> str:
+    """What ``facts --compare`` compared: both records at one depth of view, and what that dropped."""
+    parts = [
+        f"{name}: {len(view):,} of {len(record):,} messages ({record.levels}-level record)"
+        for name, record, view in zip(names, records, views)
+    ]
+    return (
+        f"compared like with like: both as a {levels}-level LOBSTER file holds them (the messages touching "
+        f"the first {levels} levels, and every execution); " + "; ".join(parts)
+    )
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -266,6 +290,13 @@ def _add_simulate(sub: Any) -> None:
         "--pov", type=float, default=0.1, help="participation of the POV trader for the impact fact"
     )
     sim.add_argument("--no-plots", action="store_true", help="do not write the stylized-facts plots")
+    sim.add_argument(
+        "--levels",
+        type=_positive_int,
+        default=None,
+        help="write the LOBSTER level-L view (the messages touching the first L levels, every execution), "
+        "as a real L-level file holds it (default: every message, the recorded depth)",
+    )
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(func=_simulate)
 
@@ -276,6 +307,13 @@ def _add_facts(sub: Any) -> None:
     facts.add_argument("path", help="LOBSTER zip, directory or message CSV")
     facts.add_argument("--compare", default=None, help="a second dataset to put side by side (default: none)")
     facts.add_argument("--json", action="store_true", help="also print the facts as one JSON line")
+    facts.add_argument(
+        "--levels",
+        type=_positive_int,
+        default=None,
+        help="measure the level-L view; with --compare both records are always viewed at one depth "
+        "(default: the shallower record's levels)",
+    )
     facts.set_defaults(func=_facts)
 
 

@@ -116,7 +116,9 @@ def test_top_levels_view_keeps_only_messages_touching_the_first_levels() -> None
     view = top_levels_view(data, 1)
     assert view.levels == 1 and view.book.shape == (3, 4)
     assert view.messages["order_id"].tolist() == [0, 2, 4]
-    assert top_levels_view(data, 2) is data
+    deep = top_levels_view(data, 2)  # the cancel was at level 3 before and after: a 2-level file lacks it
+    assert deep.messages["order_id"].tolist() == [0, 1, 2, 4]
+    assert top_levels_view(deep, 2) == deep  # a LOBSTER file's own view is itself
     with pytest.raises(ValueError, match="shallower"):
         top_levels_view(data, 3)
 

@@ -25,9 +25,10 @@ rate and the execution share describe the order flow that forms the book. Counts
 out: they scale with the session length. Every fact is scale-free or is compared on a log scale.
 
 **Depth of view.** A LOBSTER file of ``L`` levels keeps only the messages that touch the first ``L``
-levels of the book; a simulated record holds every message, however deep. :func:`top_levels_view`
-applies LOBSTER's rule to a deeper record, so a simulated market is measured as an ``L``-level file
-of it would read (``calibration_facts(sim, levels=data.levels)``).
+levels of the book; a simulated record holds every message, however deep.
+:func:`~intags_env.data.views.top_levels_view` applies LOBSTER's rule to a deeper record, so a
+simulated market is measured as an ``L``-level file of it would read
+(``calibration_facts(sim, levels=data.levels)``).
 
 **Comparison.** ``fact_gap(name, x, data)`` is the signed gap in the fact's own units of closeness: the
 difference of logs for scale facts (a factor of 2 off is ``log 2`` whichever way), of ``log(3 + k)`` for
@@ -43,7 +44,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from intags_env.data import ASK_DUMMY_PRICE, BID_DUMMY_PRICE, LobsterData, MessageType
+from intags_env.data import LobsterData, MessageType
+from intags_env.data.views import top_levels_view
 from intags_env.metrics.facts import CLUSTER_LAGS
 from intags_env.metrics.series import (
     EXECUTION_TYPES,
@@ -101,43 +103,6 @@ FACT_SCALES: dict[str, float] = {
 NAN_PENALTY = 10.0
 
 _MINUTE_NS = 60 * 1_000_000_000
-
-
-def top_levels_view(data: LobsterData, levels: int) -> LobsterData:
-    """``data`` as a LOBSTER file of ``levels`` levels would hold it: only the messages that touch the first
-    ``levels`` price levels of their side (in the book just before or just after the message), with the
-    book cut to ``levels`` levels. A record of exactly ``levels`` levels is returned unchanged.
-
-    A price is within the first ``L`` levels of the bid side if it is at or above the ``L``-th best bid
-    (any price is, while fewer than ``L`` bid levels are occupied); likewise for asks.
-    """
-    if not isinstance(levels, int) or levels < 1:
-        raise ValueError(f"levels must be a positive integer, got {levels!r}")
-    if levels > data.levels:
-        raise ValueError(f"cannot view {data.levels}-level data at {levels} levels (the record is shallower)")
-    if levels == data.levels:
-        return data
-    m = data.messages
-    k = levels - 1
-    ask_after = data.book[:, 4 * k]
-    bid_after = data.book[:, 4 * k + 2]
-    ask_before = np.concatenate(([ASK_DUMMY_PRICE], ask_after[:-1]))
-    bid_before = np.concatenate(([BID_DUMMY_PRICE], bid_after[:-1]))
-    price = m["price"]
-    buy_side = m["direction"] == 1
-    inside_bid = (price >= bid_after) | (price >= bid_before)
-    inside_ask = (price <= ask_after) | (price <= ask_before)
-    keep = np.where(buy_side, inside_bid, inside_ask)
-    return LobsterData(
-        messages=np.array(m[keep]),
-        book=np.ascontiguousarray(data.book[keep, : 4 * levels]),
-        levels=levels,
-        ticker=data.ticker,
-        date=data.date,
-        start_ns=data.start_ns,
-        end_ns=data.end_ns,
-        tick_size=data.tick_size,
-    )
 
 
 def calibration_facts(data: LobsterData, levels: int | None = None) -> dict[str, float]:

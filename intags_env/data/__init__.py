@@ -17,6 +17,7 @@ from intags_env.data.lobster import (
 )
 from intags_env.data.lobster_io import read_lobster, write_lobster
 from intags_env.data.parse import LobsterFormatError, format_time, parse_time
+from intags_env.data.views import top_levels_view
 
 __all__ = [
     "ASK_DUMMY_PRICE",
@@ -31,6 +32,7 @@ __all__ = [
     "format_time",
     "make_messages",
     "parse_time",
+    "top_levels_view",
     "read_lobster",
     "write_lobster",
 ]

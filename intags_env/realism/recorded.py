@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ..calibration.facts import top_levels_view
 from ..data import read_lobster
 from ..data.lobster import LobsterData
+from ..data.views import top_levels_view
 from ..generator.reward import FeedbackReward
 from ..intags.distances import mmd2, permutation_test
 from ..intags.observational import session_feedback
@@ -69,7 +69,7 @@ def _session_job(job: tuple) -> tuple[np.ndarray | None, dict[str, np.ndarray]] 
         data = market_session(market, seed, start, end)
     except WorldError as err:
         return str(err)
-    if data.levels > levels:  # what a recording of the day's depth would have kept of this session
+    if data.levels >= levels:  # what a recording of the day's depth would have kept of this session
         data = top_levels_view(data, levels)
     return _feedback_or_none(data, bin_s, horizons), pooled_samples([data])
 

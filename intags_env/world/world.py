@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.lobster import LOBSTER_MESSAGE_DTYPE, LobsterData
+from ..data.views import top_levels_view
 from ..exchange import Exchange
 from ..exchange.book import BookState
 from ..exchange.kernels import depth
@@ -72,6 +73,12 @@ class SimulationResult:
 
     def __len__(self) -> int:
         return len(self.lobster)
+
+    def level_view(self, levels: int) -> LobsterData:
+        """The session as a LOBSTER file of ``levels`` levels would hold it (``lobster`` holds every
+        message, however deep; a real LOBSTER file only those touching its first levels): compare this
+        with a real ``levels``-level file, not ``lobster`` (``intags_env.data.views.top_levels_view``)."""
+        return top_levels_view(self.lobster, levels)
 
 
 def depth_both(a: WorldArrays, book_out: np.ndarray) -> None:
