@@ -1,6 +1,7 @@
 """The background market: an agent population (noise, value, adaptive market makers, momentum) and its
 event loop, all in Numba, around the exchange. ``simulate`` runs a session; ``World`` steps one."""
 
+from .batch import WorldBatch
 from .config import (
     BookConfig,
     ConfigError,
@@ -36,6 +37,7 @@ __all__ = [
     "SimulationResult",
     "ValueConfig",
     "World",
+    "WorldBatch",
     "WorldConfig",
     "WorldError",
     "format_time_of_day",
