@@ -1,12 +1,11 @@
-"""Many markets per call: steps per second of N worlds stepped one by one vs one ``WorldBatch`` call.
+"""Many markets per call: the vector ``Execution-v0`` against the single one, and the worlds beneath.
 
-The foundation of the vectorized environments (issue 14): ``intags_env.world.batch.WorldBatch`` advances
-N independent ``rmsc04`` worlds (own seeds) to their next decision in one Numba call; the baseline, in
-the same run, is the same N worlds stepped by ``World.participant_step`` one after the other (what N
-single environments pay). A step = 1 s of market time after a 5-minute warm-up, no participant orders.
-For scale, ``single_steps_per_s`` is ``Execution-v0`` with random actions and 1-s decisions (the whole
-environment step: orders, accounting, observation, reward), the figure the vector environments are to
-beat. Timings are medians over repeats.
+``vector_steps_per_s_N``: ``ExecutionVectorEnv`` (``gymnasium.make_vec("intags_env/Execution-v0",
+num_envs=N, vectorization_mode="vector_entry_point")``), random actions, 1-s decisions on ``rmsc04``;
+``single_steps_per_s``: one ``Execution-v0``, the same; ``vector_speedup`` is their ratio, same run.
+Beneath: ``WorldBatch`` (N worlds advanced by one Numba call) against the same N worlds stepped by
+``World.participant_step`` one after the other (a step = 1 s of market time after a 5-minute warm-up,
+no participant orders). Timings are medians over repeats.
 
 Run: ``python benchmarks/vector.py [--worlds 64] [--steps 300]`` or ``--quick`` (8 worlds, 50 steps).
 """
@@ -28,6 +27,7 @@ from intags_env.world.batch import WorldBatch
 from intags_env.world.config import NS_PER_SECOND
 
 WARMUP_NS = 300 * NS_PER_SECOND
+KWARGS = {"decision_interval_s": 1.0, "horizon_s": 1200.0, "warmup_s": 300.0}
 LEVELS = 5
 
 
@@ -64,7 +64,7 @@ def batched(n: int, steps: int) -> float:
 
 def single_env(steps: int) -> float:
     """Steps per second of one ``Execution-v0`` (random actions, 1-s decisions, resets included)."""
-    env = gym.make("intags_env/Execution-v0", decision_interval_s=1.0, horizon_s=1200.0, warmup_s=300.0)
+    env = gym.make("intags_env/Execution-v0", **KWARGS)
     env.reset(seed=0)
     env.action_space.seed(0)
     started = time.perf_counter()
@@ -75,6 +75,20 @@ def single_env(steps: int) -> float:
     return steps / (time.perf_counter() - started)
 
 
+def vector_env(n: int, steps: int) -> float:
+    """Sub-environment steps per second of ``ExecutionVectorEnv`` (random actions, autoresets included)."""
+    vec = gym.make_vec(
+        "intags_env/Execution-v0", num_envs=n, vectorization_mode="vector_entry_point", **KWARGS
+    )
+    vec.reset(seed=0)
+    vec.action_space.seed(0)
+    actions = [vec.action_space.sample() for _ in range(steps)]
+    started = time.perf_counter()
+    for action in actions:
+        vec.step(action)
+    return n * steps / (time.perf_counter() - started)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -83,26 +97,35 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     n, steps, repeats = (8, 50, 1) if args.quick else (args.worlds, args.steps, args.repeats)
-    batched(2, 2), one_by_one(2, 2), single_env(10)  # compile (cached kernels) and warm up
-    rows = {"one by one": [], "batch": [], "Execution-v0 single": []}
+    batched(2, 2), one_by_one(2, 2), single_env(10), vector_env(2, 2)  # compile (cached) and warm up
+    rows = {
+        "Execution-v0 single": [],
+        f"Execution-v0 vector x{n}": [],
+        "worlds one by one": [],
+        "WorldBatch": [],
+    }
     for _ in range(repeats):
-        rows["one by one"].append(one_by_one(n, steps))
-        rows["batch"].append(batched(n, steps))
         rows["Execution-v0 single"].append(single_env(steps * 4))
+        rows[f"Execution-v0 vector x{n}"].append(vector_env(n, steps))
+        rows["worlds one by one"].append(one_by_one(n, steps))
+        rows["WorldBatch"].append(batched(n, steps))
     median = {name: statistics.median(values) for name, values in rows.items()}
     print(f"{n} rmsc04 worlds, {steps} steps of 1 s each, median of {repeats}")
     print(f"{'':<22}{'steps/s':>12}")
     for name, value in median.items():
         print(f"{name:<22}{value:>12,.0f}")
-    speedup = median["batch"] / median["one by one"]
-    print(f"batch over one by one: {speedup:.2f}x")
+    speedup = median[f"Execution-v0 vector x{n}"] / median["Execution-v0 single"]
+    world_speedup = median["WorldBatch"] / median["worlds one by one"]
+    print(f"vector over single: {speedup:.2f}x; WorldBatch over one by one: {world_speedup:.2f}x")
     print(
         json.dumps(
             {
-                "world_steps_per_s_1": median["one by one"],
-                f"world_steps_per_s_{n}": median["batch"],
-                "world_batch_speedup": speedup,
                 "single_steps_per_s": median["Execution-v0 single"],
+                f"vector_steps_per_s_{n}": median[f"Execution-v0 vector x{n}"],
+                "vector_speedup": speedup,
+                "world_steps_per_s_1": median["worlds one by one"],
+                f"world_steps_per_s_{n}": median["WorldBatch"],
+                "world_batch_speedup": world_speedup,
             }
         )
     )

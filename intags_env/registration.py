@@ -13,7 +13,16 @@ ENVIRONMENTS = {
 }
 
 
+#: Ids with a vector form stepped in Numba (``gymnasium.make_vec(id, num_envs=64,
+#: vectorization_mode="vector_entry_point")``); the others vectorise with Gymnasium's sync/async wrappers.
+VECTOR_ENVIRONMENTS = {
+    "intags_env/Execution-v0": "intags_env.envs.vector_execution:ExecutionVectorEnv",
+}
+
+
 def register_environments() -> None:
     for env_id, entry_point in ENVIRONMENTS.items():
         if env_id not in gymnasium.registry:
-            gymnasium.register(id=env_id, entry_point=entry_point)
+            gymnasium.register(
+                id=env_id, entry_point=entry_point, vector_entry_point=VECTOR_ENVIRONMENTS.get(env_id)
+            )

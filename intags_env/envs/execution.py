@@ -80,6 +80,7 @@ class ExecutionEnv(TraderEnv):
     def _on_reset(self) -> None:
         self.filled = 0
         self.cost = 0.0  # side * sum((price - arrival) * qty) + fees, cents
+        self.cost_fees = 0.0  # the account's fees at the last booking (not the previous episode's)
 
     def _remaining(self) -> int:
         return self.quantity - self.filled

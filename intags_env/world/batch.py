@@ -31,8 +31,13 @@ __all__ = ["WorldBatch"]
 def _participant_step_many(worlds, rngs, msgs, n_msgs, cancel_owner, t_stop, max_msgs, book_out, status):
     """``participant_step`` of every world ``i``: ``msgs[i, :n_msgs[i]]`` applied after cancelling
     ``cancel_owner[i]``'s orders, the background run to ``t_stop[i]``, the book into ``book_out[i]``;
-    ``status[i]`` = (status, phase) as ``participant_step`` returns them."""
+    ``status[i]`` = (status, phase) as ``participant_step`` returns them; a world with ``t_stop[i] < 0`` is
+    left alone."""
     for i in range(len(worlds)):
+        if t_stop[i] < 0:  # left alone this call
+            status[i, 0] = 0
+            status[i, 1] = 2
+            continue
         w = worlds[i]
         s, phase = participant_step(
             w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13],
@@ -103,7 +108,8 @@ class WorldBatch:
     ) -> None:
         """For every world ``i`` in one call: ``cancel_owner[i]``'s resting orders cancelled (-1: none),
         ``messages[i, :n_messages[i]]`` applied now, the background run to ``t[i]``, the best levels
-        written to ``book_out[i]`` (as :meth:`World.participant_step`). ``messages`` is an ``(n, k)``
+        written to ``book_out[i]`` (as :meth:`World.participant_step`); ``t[i] < 0`` leaves world ``i``
+        alone (an environment resetting it). ``messages`` is an ``(n, k)``
         array of ``MESSAGE_DTYPE``; a ``WorldError`` names the world that could not go on."""
         self._require()
         n = len(self.worlds)
