@@ -234,3 +234,16 @@ def test_a_world_object_is_a_background_before_its_first_reset() -> None:
         make_background(world, 3)
     with pytest.raises(TypeError, match="got object"):
         make_background(object(), 1)
+
+
+def test_with_fees_every_episodes_rewards_sum_to_minus_its_shortfall() -> None:
+    """The second episode does not inherit the first's fees (its first reward once did)."""
+    env = ExecutionEnv(background="small", warmup_s=60, horizon_s=40, decision_interval_s=5, fee_bps=5.0)
+    for seed in (0, 1):
+        env.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            _, reward, done, _, info = env.step(np.array([2, 0]))  # market orders: fees every step
+            total += reward
+        assert info["fees"] > 0
+        assert total == pytest.approx(-info["shortfall_bps"], rel=1e-9, abs=1e-9)
