@@ -89,6 +89,21 @@ def vector_env(n: int, steps: int) -> float:
     return n * steps / (time.perf_counter() - started)
 
 
+def ppo(n: int, n_steps: int, rollouts: int) -> float:
+    """Timesteps per second of SB3 PPO (``MlpPolicy``, CPU) learning on the vector env through
+    ``intags_env.envs.sb3_vec`` (collection and updates; 4 epochs of minibatches of 512)."""
+    from stable_baselines3 import PPO
+
+    from intags_env.envs.sb3_vec import sb3_vec_env
+
+    vec = sb3_vec_env("intags_env/Execution-v0", n, **KWARGS)
+    model = PPO("MlpPolicy", vec, n_steps=n_steps, batch_size=min(512, n * n_steps), device="cpu", seed=0)
+    model.learn(n * n_steps)  # first rollout and update: warm-up
+    started = time.perf_counter()
+    model.learn(n * n_steps * rollouts, reset_num_timesteps=False)
+    return n * n_steps * rollouts / (time.perf_counter() - started)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -101,12 +116,14 @@ def main() -> None:
     rows = {
         "Execution-v0 single": [],
         f"Execution-v0 vector x{n}": [],
+        f"SB3 PPO on vector x{n}": [],
         "worlds one by one": [],
         "WorldBatch": [],
     }
     for _ in range(repeats):
         rows["Execution-v0 single"].append(single_env(steps * 4))
         rows[f"Execution-v0 vector x{n}"].append(vector_env(n, steps))
+        rows[f"SB3 PPO on vector x{n}"].append(ppo(n, 16 if args.quick else 64, 2))
         rows["worlds one by one"].append(one_by_one(n, steps))
         rows["WorldBatch"].append(batched(n, steps))
     median = {name: statistics.median(values) for name, values in rows.items()}
@@ -123,6 +140,7 @@ def main() -> None:
                 "single_steps_per_s": median["Execution-v0 single"],
                 f"vector_steps_per_s_{n}": median[f"Execution-v0 vector x{n}"],
                 "vector_speedup": speedup,
+                "ppo_steps_per_s": median[f"SB3 PPO on vector x{n}"],
                 "world_steps_per_s_1": median["worlds one by one"],
                 f"world_steps_per_s_{n}": median["WorldBatch"],
                 "world_batch_speedup": world_speedup,

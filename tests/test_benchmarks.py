@@ -54,7 +54,9 @@ BENCHMARKS = {
         ("episodes", "rss_start_mb", "rss_end_mb", "rss_growth_kb_per_episode", "nan_count", "exceptions"),
     ),
     "world": Case(("--quick",), ("full_day_s", "msgs_per_s", "peak_mb")),
-    "vector": Case(("--quick",), ("single_steps_per_s", "vector_speedup", "world_batch_speedup")),
+    "vector": Case(
+        ("--quick",), ("single_steps_per_s", "vector_speedup", "ppo_steps_per_s", "world_batch_speedup")
+    ),
     # outputs under --out
     "generator_fidelity": Case(
         QUICK, ("replay_ks_mean", "floor_ks_mean", "clone_runaway_rate", "cwgan_runaway_rate")

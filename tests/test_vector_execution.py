@@ -84,3 +84,44 @@ def test_make_vec_builds_it_from_the_registered_vector_entry_point() -> None:
     obs, _ = vec.reset(seed=3)
     single, _ = ExecutionEnv(**FAST).reset(seed=4)
     assert obs.shape == (2, 9) and np.array_equal(obs[1], single)
+
+
+def test_same_step_autoreset_returns_the_new_episode_and_the_final_observation() -> None:
+    n, steps = 2, 30
+    vec = ExecutionVectorEnv(n, autoreset_mode="same_step", **FAST)
+    actions = np.tile(np.array([4, 0]), (steps, n, 1))  # market orders, twice the slice
+    vec.reset(seed=5)
+    env = ExecutionEnv(**FAST)
+    env.reset(seed=6)
+    ends = 0
+    for a in actions:
+        obs, reward, terminated, _, info = vec.step(a)
+        final, s_reward, s_done, _, _ = env.step(a[1])
+        assert reward[1] == s_reward and bool(terminated[1]) == s_done
+        if s_done:
+            ends += 1
+            assert info["_final_obs"][1] and np.array_equal(info["final_obs"][1], final)
+            final, _ = env.reset()
+        assert np.array_equal(obs[1], final)
+    assert ends >= 2
+
+
+def test_sb3_ppo_trains_on_it_unchanged() -> None:
+    from stable_baselines3 import PPO
+
+    from intags_env.envs.sb3_vec import sb3_vec_env
+
+    vec = sb3_vec_env("intags_env/Execution-v0", 4, **FAST)
+    vec.seed(0)
+    model = PPO("MlpPolicy", vec, n_steps=16, batch_size=32, n_epochs=1, device="cpu", seed=0)
+    model.learn(64)
+    assert model.num_timesteps == 64
+    obs = vec.reset()
+    actions, _ = model.predict(obs, deterministic=True)
+    assert actions.shape == (4, 2)
+    _, rewards, _, infos = vec.step(actions)
+    assert rewards.dtype == np.float32 and len(infos) == 4
+    with pytest.raises(ValueError, match="same step"):
+        from intags_env.envs.sb3_vec import SB3VecEnv
+
+        SB3VecEnv(ExecutionVectorEnv(2, **FAST))

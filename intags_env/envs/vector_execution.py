@@ -8,8 +8,11 @@ round trip for all N instead of N. The rare per-episode work stays in Python: th
 and the force-execution at the horizon.
 
 Autoreset follows Gymnasium's default (``AutoresetMode.NEXT_STEP``): the step after a sub-environment
-terminated resets it, ignores its action and returns its first observation with reward 0. ``infos`` is
-empty (the single environment's ``info`` per step would cost a Python dict per sub-environment).
+terminated resets it, ignores its action and returns its first observation with reward 0. With
+``autoreset_mode="same_step"`` (what Stable-Baselines3 expects, see :mod:`.sb3_vec`) the terminating step
+returns the new episode's first observation and ``infos["final_obs"]`` (rows where ``infos["_final_obs"]``)
+the last one. ``infos`` is otherwise empty (the single environment's ``info`` per step would cost a
+Python dict per sub-environment).
 Supported: a preset name or ``WorldConfig`` background, no ``background_agents`` (scripted agents need
 Python at their decision times: use ``gymnasium.make_vec(..., vectorization_mode="sync")``).
 """
@@ -129,13 +132,34 @@ def _orders_kernel(
             m["kind"], m["price"], m["flags"] = _KIND_LIMIT, max(1, price) - base, _GTC
 
 
+def _autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
+    """An ``AutoresetMode`` from itself, its value ('SameStep') or its name ('same_step')."""
+    if isinstance(mode, AutoresetMode):
+        return mode
+    by_name = {m.name.lower(): m for m in AutoresetMode} | {m.value.lower(): m for m in AutoresetMode}
+    if str(mode).lower() not in by_name:
+        raise ValueError(f"autoreset_mode must be 'next_step' or 'same_step', got {mode!r}")
+    return by_name[str(mode).lower()]
+
+
 class ExecutionVectorEnv(VectorEnv):
     """``num_envs`` ``intags_env/Execution-v0`` environments in one (see the module doc); the arguments are
     ``ExecutionEnv``'s."""
 
     metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
-    def __init__(self, num_envs: int = 64, background: str | WorldConfig = "rmsc04", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        num_envs: int = 64,
+        background: str | WorldConfig = "rmsc04",
+        *,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        **kwargs: Any,
+    ) -> None:
+        self.autoreset_mode = _autoreset_mode(autoreset_mode)
+        if self.autoreset_mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
+            raise ValueError(f"autoreset_mode must be 'next_step' or 'same_step', got {autoreset_mode!r}")
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         if kwargs.get("background_agents"):
             raise ValueError(
                 "ExecutionVectorEnv cannot run background_agents (scripted agents need Python at their "
@@ -235,7 +259,15 @@ class ExecutionVectorEnv(VectorEnv):
         self._ended = terminated.copy()
         self._volume_since_last(self._all)
         _observe(*self._observe_args())
-        return self._obs.copy(), rewards, terminated, np.zeros(self.num_envs, bool), {}
+        infos: dict[str, Any] = {}
+        if self.autoreset_mode == AutoresetMode.SAME_STEP and terminated.any():
+            infos = {"final_obs": self._obs.copy(), "_final_obs": terminated.copy()}
+            done = np.flatnonzero(terminated)
+            for i in done:
+                self._reset_one(i)
+            self._volume_since_last(done)
+            _observe(*self._observe_args())
+        return self._obs.copy(), rewards, terminated, np.zeros(self.num_envs, bool), infos
 
     # --- what ExecutionEnv does, for all sub-environments ------------------------------------------
 
