@@ -183,8 +183,9 @@ class TraderVectorEnv(VectorEnv):
     def _on_reset(self, i: int) -> None:
         """Sub-environment ``i``'s single env's ``_on_reset``."""
 
-    def _observe(self) -> None:
-        """Every sub-environment's observation into ``self._obs``."""
+    def _observe(self, which: np.ndarray) -> None:
+        """The observations of sub-environments ``which`` into ``self._obs`` (once per observation: a
+        feature may remember what it read, as ``Trading-v0``'s last return does)."""
         raise NotImplementedError
 
     # --- Gymnasium VectorEnv API --------------------------------------------------------------------
@@ -206,7 +207,7 @@ class TraderVectorEnv(VectorEnv):
                 self._rngs[i], _ = seeding.np_random(s)
             self._reset_one(i)
         self._volume_since_last(self._all)
-        self._observe()
+        self._observe(self._all)
         return self._obs.copy(), {}
 
     def step(self, actions: np.ndarray):
@@ -239,7 +240,7 @@ class TraderVectorEnv(VectorEnv):
         terminated[final] = True
         self._ended = terminated.copy()
         self._volume_since_last(self._all)
-        self._observe()
+        self._observe(self._all)
         infos: dict[str, Any] = {}
         if self.autoreset_mode == AutoresetMode.SAME_STEP and terminated.any():
             infos = {"final_obs": self._obs.copy(), "_final_obs": terminated.copy()}
@@ -247,7 +248,7 @@ class TraderVectorEnv(VectorEnv):
             for i in done:
                 self._reset_one(i)
             self._volume_since_last(done)
-            self._observe()
+            self._observe(done)
         return self._obs.copy(), rewards, terminated, np.zeros(self.num_envs, bool), infos
 
     # --- what TraderEnv and TradingSession do, for all sub-environments -----------------------------

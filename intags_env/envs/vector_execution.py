@@ -69,10 +69,10 @@ def _orders_kernel(
 
 @njit(cache=True)
 def _observe(
-    book, base, k, n_steps, last_mid, mid0, volume, volume_scale, acc, inv_scale, quantity, state, out
+    which, book, base, k, n_steps, last_mid, mid0, volume, volume_scale, acc, inv_scale, quantity, state, out
 ):
-    """The observation of every sub-environment (``TraderEnv._observe`` and ``ExecutionEnv._extra``)."""
-    for i in range(out.shape[0]):
+    """The observations of sub-environments ``which`` (``TraderEnv._observe``, ``ExecutionEnv._extra``)."""
+    for i in which:
         o = out[i]
         market_features(o, book[i], base, k[i], n_steps, last_mid[i], mid0[i], volume[i], volume_scale,
                         acc[i, INVENTORY], inv_scale)  # fmt: skip
@@ -142,8 +142,8 @@ class ExecutionVectorEnv(TraderVectorEnv):
             self._state[i, FILLED] += left * t.side * t.side
             self._state[i, COST] += t.side * (price - self._mid0[i]) * left
 
-    def _observe(self) -> None:
+    def _observe(self, which: np.ndarray) -> None:
         t = self.template
-        _observe(self._book, self.base, self._k, t.n_steps, self._last_mid, self._mid0, self._volume,
+        _observe(which, self._book, self.base, self._k, t.n_steps, self._last_mid, self._mid0, self._volume,
                  t.volume_scale, self._acc, t.inventory_scale, t.quantity, self._state,
                  self._obs)  # fmt: skip

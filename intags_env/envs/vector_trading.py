@@ -1,0 +1,94 @@
+"""``Trading-v0`` as a Gymnasium ``VectorEnv`` stepped in Numba: sub-environment ``i`` is ``TradingEnv``
+seeded ``seed + i``, bit for bit (tested). Autoreset, supported backgrounds and ``infos``: as
+:mod:`.vector_base` and :mod:`.vector_execution` describe."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from numba import njit
+
+from ..exchange.types import MsgKind
+from ..world import WorldConfig
+from .trading import TradingEnv
+from .vector_base import CASH, INVENTORY, TraderVectorEnv, clip, market_features
+
+__all__ = ["TradingVectorEnv"]
+
+_KIND_MARKET = int(MsgKind.MARKET)
+
+
+@njit(cache=True)
+def _orders_kernel(actions, live, acc, trade_size, max_position, msgs, counts):
+    """``TradingEnv._orders``: a market order of ``trade_size`` on side ``action - 1``, unless it would
+    take the position beyond ``max_position`` (then nothing is sent)."""
+    for i in live:
+        side = actions[i] - 1
+        if side == 0 or side * acc[i, INVENTORY] + trade_size > max_position:
+            continue
+        m = msgs[i, 0]
+        m["kind"], m["price"], m["flags"], m["qty"], m["side"] = _KIND_MARKET, 0, 0, trade_size, side
+        counts[i] = 1
+
+
+@njit(cache=True)
+def _observe(
+    which, book, base, k, n_steps, last_mid, mid0, prev_mid, volume, vol_scale, acc, inv_scale, max_pos, out
+):
+    """The observations of sub-environments ``which`` (``TraderEnv._observe``, ``TradingEnv._extra``)."""
+    for i in which:
+        o = out[i]
+        market_features(o, book[i], base, k[i], n_steps, last_mid[i], mid0[i], volume[i], vol_scale,
+                        acc[i, INVENTORY], inv_scale)  # fmt: skip
+        o[7] = acc[i, INVENTORY] / max_pos
+        o[8] = 1e4 * math.log(last_mid[i] / prev_mid[i])
+        prev_mid[i] = last_mid[i]  # read once: the next observation measures the next interval
+        clip(o)
+
+
+class TradingVectorEnv(TraderVectorEnv):
+    """``num_envs`` ``intags_env/Trading-v0`` environments in one; the other arguments are
+    ``TradingEnv``'s."""
+
+    single = TradingEnv
+    n_extra = 2
+
+    def __init__(
+        self,
+        num_envs: int = 64,
+        background: str | WorldConfig = "rmsc04",
+        *,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(num_envs, background, autoreset_mode, kwargs)
+        self._last_pnl = np.zeros(self.num_envs)
+        self._prev_mid = np.zeros(self.num_envs)
+
+    def _on_reset(self, i: int) -> None:
+        self._last_pnl[i] = 0.0
+        self._prev_mid[i] = self._last_mid[i]
+
+    def _orders(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
+        t = self.template
+        counts = np.zeros(self.num_envs, np.int64)
+        _orders_kernel(actions, live, self._acc, t.trade_size, t.max_position, self._msgs, counts)
+        return counts
+
+    def _rewards(self, live: np.ndarray) -> np.ndarray:
+        """The change of the P&L marked at the last mid (``Account.pnl``), in dollars."""
+        inventory = self._acc[live, INVENTORY]
+        marked = np.where(inventory != 0, inventory * self._last_mid[live], 0.0)
+        pnl = (self._acc[live, CASH] + marked) / 100.0
+        change = pnl - self._last_pnl[live]
+        self._last_pnl[live] = pnl
+        return change
+
+    def _observe(self, which: np.ndarray) -> None:
+        t = self.template
+        _observe(which, self._book, self.base, self._k, t.n_steps, self._last_mid, self._mid0, self._prev_mid,
+                 self._volume, t.volume_scale, self._acc, t.inventory_scale, t.max_position,
+                 self._obs)  # fmt: skip

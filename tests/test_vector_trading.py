@@ -1,0 +1,58 @@
+"""``TradingVectorEnv``: sub-environment i is ``Trading-v0`` seeded ``seed + i``, bit for bit, under both
+autoreset modes (the last-return feature remembers what it read, so an observation computed twice would
+show)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import intags_env  # noqa: F401  (registers the ids)
+from intags_env.envs.trading import TradingEnv
+from intags_env.envs.vector_trading import TradingVectorEnv
+
+FAST = {"background": "small", "warmup_s": 60.0, "horizon_s": 50.0, "decision_interval_s": 5.0}
+
+
+@pytest.mark.parametrize(
+    ("mode", "kwargs"),
+    [
+        ("next_step", FAST),
+        ("same_step", FAST | {"fee_bps": 3.0, "trade_size": 200, "max_position": 400}),  # the limit bites
+    ],
+)
+def test_each_sub_environment_is_the_single_env_bit_for_bit(mode: str, kwargs: dict) -> None:
+    n, steps = 3, 25
+    vec = TradingVectorEnv(n, autoreset_mode=mode, **kwargs)
+    rng = np.random.default_rng(2)
+    actions = rng.choice([0, 1, 2, 2], size=(steps, n))
+    obs, _ = vec.reset(seed=11)
+    singles = [TradingEnv(**kwargs) for _ in range(n)]
+    single_obs = [env.reset(seed=11 + i)[0] for i, env in enumerate(singles)]
+    assert np.array_equal(obs, np.stack(single_obs))
+    ended = [False] * n
+    ends = 0
+    for a in actions:
+        obs, reward, terminated, _, info = vec.step(a)
+        for i, env in enumerate(singles):
+            if mode == "next_step" and ended[i]:
+                expected, s_reward, s_done = env.reset()[0], 0.0, False
+            else:
+                expected, s_reward, s_done, _, _ = env.step(int(a[i]))
+            assert reward[i] == s_reward and bool(terminated[i]) == s_done
+            if mode == "same_step" and s_done:
+                assert np.array_equal(info["final_obs"][i], expected)
+                expected = env.reset()[0]
+            assert np.array_equal(obs[i], expected), (i, obs[i], expected)
+            ended[i] = s_done
+            ends += s_done
+    assert ends >= n
+
+
+def test_make_vec_builds_it() -> None:
+    vec = gym.make_vec("intags_env/Trading-v0", num_envs=2, vectorization_mode="vector_entry_point", **FAST)
+    assert isinstance(vec, TradingVectorEnv)
+    vec.reset(seed=0)
+    with pytest.raises(ValueError, match="invalid actions"):
+        vec.step(np.array([3, 0]))
