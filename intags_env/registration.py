@@ -17,6 +17,7 @@ ENVIRONMENTS = {
 #: vectorization_mode="vector_entry_point")``); the others vectorise with Gymnasium's sync/async wrappers.
 VECTOR_ENVIRONMENTS = {
     "intags_env/Execution-v0": "intags_env.envs.vector_execution:ExecutionVectorEnv",
+    "intags_env/MarketMaking-v0": "intags_env.envs.vector_market_making:MarketMakingVectorEnv",
     "intags_env/Trading-v0": "intags_env.envs.vector_trading:TradingVectorEnv",
 }
 

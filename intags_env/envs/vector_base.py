@@ -33,8 +33,8 @@ __all__ = ["TraderVectorEnv", "autoreset_mode"]
 #: Columns of the per-world account array (as ``session.Account``).
 CASH, FEES, INVENTORY, TRADED = range(4)
 #: Columns of the per-world fill state: signed progress along ``side``, cost against ``mid0`` (cents),
-#: shares filled since the state's last clear.
-FILLED, COST, STEP_QTY = range(3)
+#: shares filled since the step began, shares bought and sold since the subclass last cleared them.
+FILLED, COST, STEP_QTY, BOUGHT, SOLD = range(5)
 
 
 @njit(cache=True)
@@ -65,6 +65,7 @@ def collect(worlds, which, owner, trades_seen, volume_mark, fee_rate, side, mid0
                 state[i, FILLED] += qty * own_side * side
                 state[i, COST] += own_side * (price - mid0[i]) * qty
                 state[i, STEP_QTY] += qty
+                state[i, BOUGHT if own_side > 0 else SOLD] += qty
         trades_seen[i] = n
 
 
@@ -107,7 +108,8 @@ class TraderVectorEnv(VectorEnv):
 
     metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
     single: ClassVar[type[TraderEnv]]
-    n_extra: ClassVar[int] = 0
+    n_extra: ClassVar[int] = 0  # features after the market's
+    max_orders: ClassVar[int] = 1  # orders an action sends at most
 
     def __init__(
         self,
@@ -146,11 +148,11 @@ class TraderVectorEnv(VectorEnv):
         self.side = 1  # the side that ``state[:, FILLED]`` and ``state[:, COST]`` are measured along
         self._rngs: list[np.random.Generator | None] = [None] * n
         self._book = np.zeros((n, 2, 2, DEPTH_LEVELS), np.int64)
-        self._msgs = np.zeros((n, 1), MESSAGE_DTYPE)
+        self._msgs = np.zeros((n, self.max_orders), MESSAGE_DTYPE)
         self._msgs["owner"] = self.owner
         self._obs = np.zeros((n, len(MARKET_FEATURES) + self.n_extra), np.float32)
         self._acc = np.zeros((n, 4))
-        self._state = np.zeros((n, 3))
+        self._state = np.zeros((n, 5))
         self._trades_seen = np.zeros(n, np.int64)
         self._volume_mark = np.zeros(n, np.int64)
         self._last_volume = np.zeros(n, np.int64)

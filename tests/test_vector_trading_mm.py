@@ -1,6 +1,6 @@
-"""``TradingVectorEnv``: sub-environment i is ``Trading-v0`` seeded ``seed + i``, bit for bit, under both
-autoreset modes (the last-return feature remembers what it read, so an observation computed twice would
-show)."""
+"""``TradingVectorEnv`` and ``MarketMakingVectorEnv``: sub-environment i is the single environment seeded
+``seed + i``, bit for bit, under both autoreset modes (features that remember what they read, the last
+return and the fills since the last observation, would show an observation computed twice)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import intags_env  # noqa: F401  (registers the ids)
+from intags_env.envs.market_making import MarketMakingEnv
 from intags_env.envs.trading import TradingEnv
+from intags_env.envs.vector_market_making import MarketMakingVectorEnv
 from intags_env.envs.vector_trading import TradingVectorEnv
 
 FAST = {"background": "small", "warmup_s": 60.0, "horizon_s": 50.0, "decision_interval_s": 5.0}
@@ -56,3 +58,37 @@ def test_make_vec_builds_it() -> None:
     vec.reset(seed=0)
     with pytest.raises(ValueError, match="invalid actions"):
         vec.step(np.array([3, 0]))
+
+
+@pytest.mark.parametrize(
+    ("mode", "kwargs"),
+    [
+        ("next_step", FAST),
+        ("same_step", FAST | {"fee_bps": 3.0, "max_inventory": 150, "inventory_penalty": 0.01}),
+    ],
+)
+def test_each_market_making_sub_environment_is_the_single_env_bit_for_bit(mode: str, kwargs: dict) -> None:
+    n, steps = 3, 25
+    vec = MarketMakingVectorEnv(n, autoreset_mode=mode, **kwargs)
+    vec.action_space.seed(4)
+    actions = np.stack([vec.action_space.sample() for _ in range(steps)])
+    actions[:, :, :2] = np.minimum(actions[:, :, :2], 1)  # quote at or next to the touch: fills happen
+    obs, _ = vec.reset(seed=21)
+    singles = [MarketMakingEnv(**kwargs) for _ in range(n)]
+    assert np.array_equal(obs, np.stack([env.reset(seed=21 + i)[0] for i, env in enumerate(singles)]))
+    ended, fills = [False] * n, 0
+    for a in actions:
+        obs, reward, terminated, _, info = vec.step(a)
+        for i, env in enumerate(singles):
+            if mode == "next_step" and ended[i]:
+                expected, s_reward, s_done = env.reset()[0], 0.0, False
+            else:
+                expected, s_reward, s_done, _, s_info = env.step(a[i])
+                fills += len(s_info["fills"])
+            assert reward[i] == s_reward and bool(terminated[i]) == s_done
+            if mode == "same_step" and s_done:
+                assert np.array_equal(info["final_obs"][i], expected)
+                expected = env.reset()[0]
+            assert np.array_equal(obs[i], expected), (i, obs[i], expected)
+            ended[i] = s_done
+    assert fills > 0

@@ -1,0 +1,118 @@
+"""``MarketMaking-v0`` as a Gymnasium ``VectorEnv`` stepped in Numba: sub-environment ``i`` is
+``MarketMakingEnv`` seeded ``seed + i``, bit for bit (tested). Autoreset, supported backgrounds and
+``infos``: as :mod:`.vector_base` and :mod:`.vector_execution` describe."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from numba import njit
+
+from ..exchange.types import Flag, MsgKind
+from ..world import WorldConfig
+from .market_making import OFFSETS, QUOTE_SIZES, MarketMakingEnv
+from .vector_base import BOUGHT, CASH, INVENTORY, SOLD, TraderVectorEnv, clip, market_features
+
+__all__ = ["MarketMakingVectorEnv"]
+
+_OFFSETS, _SIZES, _LARGEST = np.asarray(OFFSETS), np.asarray(QUOTE_SIZES), max(QUOTE_SIZES)
+_KIND_LIMIT, _GTC = int(MsgKind.LIMIT), int(Flag.GTC)
+
+
+@njit(cache=True)
+def _orders_kernel(actions, live, acc, max_inventory, book, base, last_mid, offsets, sizes, msgs, counts):
+    """``MarketMakingEnv._orders``: the bid, then the ask, each unless its full fill would pass the
+    inventory limit; offsets count from the quote's own best price (``_reference``)."""
+    for i in live:
+        n = 0
+        for leg in range(2):
+            side = 1 if leg == 0 else -1
+            size = sizes[actions[i, 2 + leg]]
+            if size == 0 or side * acc[i, INVENTORY] + size > max_inventory:
+                continue
+            bid, ask = book[i, 0, 0, 0], book[i, 1, 0, 0]
+            own, other = (bid, ask) if side > 0 else (ask, bid)  # ticks, -1: an empty side
+            if own >= 0:
+                reference = own + base
+            elif other >= 0:
+                reference = other + base - side
+            elif side > 0:
+                reference = np.int64(math.ceil(last_mid[i])) - 1
+            else:
+                reference = np.int64(math.floor(last_mid[i])) + 1
+            m = msgs[i, n]
+            price = max(1, reference - side * offsets[actions[i, leg]])
+            m["kind"], m["price"], m["flags"], m["qty"], m["side"] = (
+                _KIND_LIMIT,
+                price - base,
+                _GTC,
+                size,
+                side,
+            )
+            n += 1
+        counts[i] = n
+
+
+@njit(cache=True)
+def _observe(
+    which, book, base, k, n_steps, last_mid, mid0, volume, vol_scale, acc, inv_scale, state, max_inv, out
+):
+    """The observations of sub-environments ``which`` (``TraderEnv._observe``, ``MarketMakingEnv._extra``)."""
+    for i in which:
+        o = out[i]
+        market_features(o, book[i], base, k[i], n_steps, last_mid[i], mid0[i], volume[i], vol_scale,
+                        acc[i, INVENTORY], inv_scale)  # fmt: skip
+        o[7] = state[i, BOUGHT] / _LARGEST
+        o[8] = state[i, SOLD] / _LARGEST
+        o[9] = acc[i, INVENTORY] / max_inv
+        state[i, BOUGHT] = 0.0  # read once: the next observation counts the next interval's fills
+        state[i, SOLD] = 0.0
+        clip(o)
+
+
+class MarketMakingVectorEnv(TraderVectorEnv):
+    """``num_envs`` ``intags_env/MarketMaking-v0`` environments in one; the other arguments are
+    ``MarketMakingEnv``'s."""
+
+    single = MarketMakingEnv
+    n_extra = 3
+    max_orders = 2
+
+    def __init__(
+        self,
+        num_envs: int = 64,
+        background: str | WorldConfig = "rmsc04",
+        *,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(num_envs, background, autoreset_mode, kwargs)
+        self._last_pnl = np.zeros(self.num_envs)
+
+    def _on_reset(self, i: int) -> None:
+        self._last_pnl[i] = 0.0
+
+    def _orders(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
+        counts = np.zeros(self.num_envs, np.int64)
+        _orders_kernel(actions, live, self._acc, self.template.max_inventory, self._book, self.base,
+                       self._last_mid, _OFFSETS, _SIZES, self._msgs, counts)  # fmt: skip
+        return counts
+
+    def _rewards(self, live: np.ndarray) -> np.ndarray:
+        """The change of the P&L marked at the last mid, minus the inventory penalty, in dollars."""
+        inventory = self._acc[live, INVENTORY]
+        marked = np.where(inventory != 0, inventory * self._last_mid[live], 0.0)
+        pnl = (self._acc[live, CASH] + marked) / 100.0
+        penalty = self.template.inventory_penalty * np.abs(inventory)
+        change = pnl - self._last_pnl[live]
+        self._last_pnl[live] = pnl
+        return change - penalty
+
+    def _observe(self, which: np.ndarray) -> None:
+        t = self.template
+        _observe(which, self._book, self.base, self._k, t.n_steps, self._last_mid, self._mid0, self._volume,
+                 t.volume_scale, self._acc, t.inventory_scale, self._state, t.max_inventory,
+                 self._obs)  # fmt: skip
