@@ -75,11 +75,9 @@ def single_env(steps: int) -> float:
     return steps / (time.perf_counter() - started)
 
 
-def vector_env(n: int, steps: int) -> float:
-    """Sub-environment steps per second of ``ExecutionVectorEnv`` (random actions, autoresets included)."""
-    vec = gym.make_vec(
-        "intags_env/Execution-v0", num_envs=n, vectorization_mode="vector_entry_point", **KWARGS
-    )
+def vector_env(n: int, steps: int, env_id: str = "intags_env/Execution-v0") -> float:
+    """Sub-environment steps per second of ``env_id``'s vector form (random actions, autoresets included)."""
+    vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **KWARGS)
     vec.reset(seed=0)
     vec.action_space.seed(0)
     actions = [vec.action_space.sample() for _ in range(steps)]
@@ -117,6 +115,8 @@ def main() -> None:
         "Execution-v0 single": [],
         f"Execution-v0 vector x{n}": [],
         f"SB3 PPO on vector x{n}": [],
+        f"MarketMaking-v0 vector x{n}": [],
+        f"Trading-v0 vector x{n}": [],
         "worlds one by one": [],
         "WorldBatch": [],
     }
@@ -124,13 +124,15 @@ def main() -> None:
         rows["Execution-v0 single"].append(single_env(steps * 4))
         rows[f"Execution-v0 vector x{n}"].append(vector_env(n, steps))
         rows[f"SB3 PPO on vector x{n}"].append(ppo(n, 16 if args.quick else 64, 2))
+        rows[f"MarketMaking-v0 vector x{n}"].append(vector_env(n, steps, "intags_env/MarketMaking-v0"))
+        rows[f"Trading-v0 vector x{n}"].append(vector_env(n, steps, "intags_env/Trading-v0"))
         rows["worlds one by one"].append(one_by_one(n, steps))
         rows["WorldBatch"].append(batched(n, steps))
     median = {name: statistics.median(values) for name, values in rows.items()}
     print(f"{n} rmsc04 worlds, {steps} steps of 1 s each, median of {repeats}")
-    print(f"{'':<22}{'steps/s':>12}")
+    print(f"{'':<30}{'steps/s':>12}")
     for name, value in median.items():
-        print(f"{name:<22}{value:>12,.0f}")
+        print(f"{name:<30}{value:>12,.0f}")
     speedup = median[f"Execution-v0 vector x{n}"] / median["Execution-v0 single"]
     world_speedup = median["WorldBatch"] / median["worlds one by one"]
     print(f"vector over single: {speedup:.2f}x; WorldBatch over one by one: {world_speedup:.2f}x")
@@ -141,6 +143,8 @@ def main() -> None:
                 f"vector_steps_per_s_{n}": median[f"Execution-v0 vector x{n}"],
                 "vector_speedup": speedup,
                 "ppo_steps_per_s": median[f"SB3 PPO on vector x{n}"],
+                f"market_making_vector_steps_per_s_{n}": median[f"MarketMaking-v0 vector x{n}"],
+                f"trading_vector_steps_per_s_{n}": median[f"Trading-v0 vector x{n}"],
                 "world_steps_per_s_1": median["worlds one by one"],
                 f"world_steps_per_s_{n}": median["WorldBatch"],
                 "world_batch_speedup": world_speedup,
