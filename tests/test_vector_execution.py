@@ -68,6 +68,11 @@ def test_bad_actions_and_unsupported_arguments_are_named() -> None:
         vec.step(np.array([[5, 0], [0, 0]]))
     with pytest.raises(ValueError, match="invalid actions"):
         vec.step(np.array([0, 0]))
+    with pytest.raises(ValueError, match="invalid actions"):
+        vec.step(np.array([[1.5, 0], [0, 0]]))  # not silently truncated to 1
+    with pytest.raises(ValueError, match="invalid actions"):
+        vec.step(np.array([[True, False], [False, False]]))  # booleans are not actions
+    vec.step(np.array([[1.0, 0.0], [0.0, 2.0]]))  # whole numbers as floats are
     with pytest.raises(ValueError, match="background_agents"):
         ExecutionVectorEnv(2, background_agents=[object()], **FAST)
     with pytest.raises(ValueError, match="quantity"):

@@ -214,7 +214,8 @@ class TraderVectorEnv(VectorEnv):
 
     def step(self, actions: np.ndarray):
         actions = np.asarray(actions)
-        if actions.dtype == bool or not self.action_space.contains(actions.astype(np.int64)):
+        whole = actions.dtype != bool and np.issubdtype(actions.dtype, np.number) and np.all(actions % 1 == 0)
+        if not whole or not self.action_space.contains(actions.astype(np.int64)):
             raise ValueError(f"invalid actions {actions!r}: not in {self.action_space}")
         t = self.template
         rewards = np.zeros(self.num_envs)
