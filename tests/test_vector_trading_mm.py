@@ -17,6 +17,30 @@ from intags_env.envs.vector_trading import TradingVectorEnv
 FAST = {"background": "small", "warmup_s": 60.0, "horizon_s": 50.0, "decision_interval_s": 5.0}
 
 
+def _lockstep(vec, singles: list, actions: np.ndarray, mode: str, seed: int) -> tuple[int, int]:
+    """Step ``vec`` and its single environments (seeded ``seed + i``, autoreset as ``mode`` says) on the
+    same actions, asserting equal observations, rewards and episode ends; the episode ends and fills seen."""
+    obs, _ = vec.reset(seed=seed)
+    assert np.array_equal(obs, np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(singles)]))
+    ended, ends, fills = [False] * len(singles), 0, 0
+    for a in actions:
+        obs, reward, terminated, _, info = vec.step(a)
+        for i, env in enumerate(singles):
+            if mode == "next_step" and ended[i]:
+                expected, s_reward, s_done = env.reset()[0], 0.0, False
+            else:
+                expected, s_reward, s_done, _, s_info = env.step(a[i] if np.ndim(a[i]) else int(a[i]))
+                fills += len(s_info["fills"])
+            assert reward[i] == s_reward and bool(terminated[i]) == s_done
+            if mode == "same_step" and s_done:
+                assert np.array_equal(info["final_obs"][i], expected)
+                expected = env.reset()[0]
+            assert np.array_equal(obs[i], expected), (i, obs[i], expected)
+            ended[i] = s_done
+            ends += s_done
+    return ends, fills
+
+
 @pytest.mark.parametrize(
     ("mode", "kwargs"),
     [
@@ -29,26 +53,7 @@ def test_each_sub_environment_is_the_single_env_bit_for_bit(mode: str, kwargs: d
     vec = TradingVectorEnv(n, autoreset_mode=mode, **kwargs)
     rng = np.random.default_rng(2)
     actions = rng.choice([0, 1, 2, 2], size=(steps, n))
-    obs, _ = vec.reset(seed=11)
-    singles = [TradingEnv(**kwargs) for _ in range(n)]
-    single_obs = [env.reset(seed=11 + i)[0] for i, env in enumerate(singles)]
-    assert np.array_equal(obs, np.stack(single_obs))
-    ended = [False] * n
-    ends = 0
-    for a in actions:
-        obs, reward, terminated, _, info = vec.step(a)
-        for i, env in enumerate(singles):
-            if mode == "next_step" and ended[i]:
-                expected, s_reward, s_done = env.reset()[0], 0.0, False
-            else:
-                expected, s_reward, s_done, _, _ = env.step(int(a[i]))
-            assert reward[i] == s_reward and bool(terminated[i]) == s_done
-            if mode == "same_step" and s_done:
-                assert np.array_equal(info["final_obs"][i], expected)
-                expected = env.reset()[0]
-            assert np.array_equal(obs[i], expected), (i, obs[i], expected)
-            ended[i] = s_done
-            ends += s_done
+    ends, _ = _lockstep(vec, [TradingEnv(**kwargs) for _ in range(n)], actions, mode, seed=11)
     assert ends >= n
 
 
@@ -73,22 +78,5 @@ def test_each_market_making_sub_environment_is_the_single_env_bit_for_bit(mode: 
     vec.action_space.seed(4)
     actions = np.stack([vec.action_space.sample() for _ in range(steps)])
     actions[:, :, :2] = np.minimum(actions[:, :, :2], 1)  # quote at or next to the touch: fills happen
-    obs, _ = vec.reset(seed=21)
-    singles = [MarketMakingEnv(**kwargs) for _ in range(n)]
-    assert np.array_equal(obs, np.stack([env.reset(seed=21 + i)[0] for i, env in enumerate(singles)]))
-    ended, fills = [False] * n, 0
-    for a in actions:
-        obs, reward, terminated, _, info = vec.step(a)
-        for i, env in enumerate(singles):
-            if mode == "next_step" and ended[i]:
-                expected, s_reward, s_done = env.reset()[0], 0.0, False
-            else:
-                expected, s_reward, s_done, _, s_info = env.step(a[i])
-                fills += len(s_info["fills"])
-            assert reward[i] == s_reward and bool(terminated[i]) == s_done
-            if mode == "same_step" and s_done:
-                assert np.array_equal(info["final_obs"][i], expected)
-                expected = env.reset()[0]
-            assert np.array_equal(obs[i], expected), (i, obs[i], expected)
-            ended[i] = s_done
+    _, fills = _lockstep(vec, [MarketMakingEnv(**kwargs) for _ in range(n)], actions, mode, seed=21)
     assert fills > 0

@@ -28,7 +28,7 @@ from ..world.world import depth_both
 from .base import CLIP, MARKET_FEATURES, TraderEnv
 from .session import DEPTH_LEVELS
 
-__all__ = ["TraderVectorEnv", "autoreset_mode"]
+__all__ = ["TraderVectorEnv"]
 
 #: Columns of the per-world account array (as ``session.Account``).
 CASH, FEES, INVENTORY, TRADED = range(4)
@@ -90,7 +90,7 @@ def clip(o):
         o[j] = min(max(o[j], -CLIP), CLIP)
 
 
-def autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
+def _autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
     """An ``AutoresetMode`` from itself, its value ('SameStep') or its name ('same_step'); next or same
     step only."""
     if isinstance(mode, AutoresetMode):
@@ -113,13 +113,16 @@ class TraderVectorEnv(VectorEnv):
 
     def __init__(
         self,
-        num_envs: int,
-        background: str | WorldConfig,
-        autoreset: AutoresetMode | str,
-        kwargs: dict[str, Any],
+        num_envs: int = 64,
+        background: str | WorldConfig = "rmsc04",
+        *,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        **kwargs: Any,
     ) -> None:
+        """``num_envs`` markets; ``autoreset_mode`` 'next_step' (Gymnasium's default) or 'same_step'; the
+        other arguments are the single environment's."""
         name = type(self).__name__
-        self.autoreset_mode = autoreset_mode(autoreset)
+        self.autoreset_mode = _autoreset_mode(autoreset_mode)
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         if kwargs.get("background_agents"):
             raise ValueError(
@@ -150,6 +153,7 @@ class TraderVectorEnv(VectorEnv):
         self._book = np.zeros((n, 2, 2, DEPTH_LEVELS), np.int64)
         self._msgs = np.zeros((n, self.max_orders), MESSAGE_DTYPE)
         self._msgs["owner"] = self.owner
+        self._cancel_all = np.full(n, self.owner)  # every step cancels the learner's resting orders
         self._obs = np.zeros((n, len(MARKET_FEATURES) + self.n_extra), np.float32)
         self._acc = np.zeros((n, 4))
         self._state = np.zeros((n, 5))
@@ -162,9 +166,14 @@ class TraderVectorEnv(VectorEnv):
         self._mid0 = np.zeros(n)
         self._last_mid = np.zeros(n)
         self._ended = np.zeros(n, bool)
+        self._last_pnl = np.zeros(n)  # dollars, for the rewards that are P&L changes
         self._all = np.arange(n)
+        self._allocate()
 
     # --- the subclass's part ------------------------------------------------------------------------
+
+    def _allocate(self) -> None:
+        """Allocate the subclass's own per-sub-environment arrays (``self.num_envs`` rows)."""
 
     def _orders(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
         """Write the live sub-environments' orders into ``self._msgs``; return the counts per world."""
@@ -228,7 +237,7 @@ class TraderVectorEnv(VectorEnv):
         when[restarting] = -1  # left alone this step: their first observation is that of the reset
         self._before_step()
         self._state[:, STEP_QTY] = 0.0
-        self.batch.participant_step(self._msgs, counts, np.full(self.num_envs, self.owner), when, self._book)
+        self.batch.participant_step(self._msgs, counts, self._cancel_all, when, self._book)
         self._collect(live)
         self._k[live] += 1
         final = live[(self._k[live] >= t.n_steps) | (when[live] >= self.batch.config.end_ns)]
@@ -275,7 +284,18 @@ class TraderVectorEnv(VectorEnv):
         self._mid0[i] = float(world.config.oracle.r_bar) if np.isnan(mid) else mid
         self._last_mid[i] = self._mid0[i]
         self._ended[i] = False
+        self._last_pnl[i] = 0.0
         self._on_reset(i)
+
+    def _pnl_change(self, live: np.ndarray) -> np.ndarray:
+        """The change of each live sub-environment's P&L (``Account.pnl`` marked at the last mid, dollars)
+        since the last call."""
+        inventory = self._acc[live, INVENTORY]
+        marked = np.where(inventory != 0, inventory * self._last_mid[live], 0.0)
+        pnl = (self._acc[live, CASH] + marked) / 100.0
+        change = pnl - self._last_pnl[live]
+        self._last_pnl[live] = pnl
+        return change
 
     def _collect(self, which: np.ndarray) -> None:
         collect(self.batch._arrays, which, self.owner, self._trades_seen, self._volume_mark, self.fee_rate,

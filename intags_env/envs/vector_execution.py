@@ -15,14 +15,10 @@ the last one.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from gymnasium.vector import AutoresetMode
 from numba import njit
 
 from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
-from ..world import WorldConfig
 from .execution import PRICE_CHOICES, SIZE_MULTIPLIERS, ExecutionEnv
 from .vector_base import COST, FEES, FILLED, INVENTORY, STEP_QTY, TraderVectorEnv, clip, market_features
 
@@ -88,23 +84,13 @@ class ExecutionVectorEnv(TraderVectorEnv):
     single = ExecutionEnv
     n_extra = 2
 
-    def __init__(
-        self,
-        num_envs: int = 64,
-        background: str | WorldConfig = "rmsc04",
-        *,
-        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(num_envs, background, autoreset_mode, kwargs)
+    def _allocate(self) -> None:
         self.side = self.template.side
         self._filled_before = np.zeros(self.num_envs)
         self._cost_before = np.zeros(self.num_envs)
 
     def _orders(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
         t = self.template
-        if actions.shape != (self.num_envs, 2):
-            raise ValueError(f"invalid actions {actions!r}: not in {self.action_space}")
         counts = np.zeros(self.num_envs, np.int64)
         _orders_kernel(actions, live, t.quantity, self._state, self._k, t.n_steps, t.side, self._book,
                        self.base, self._mid0, _MULTIPLIERS, self._msgs, counts)  # fmt: skip

@@ -5,16 +5,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
-from gymnasium.vector import AutoresetMode
 from numba import njit
 
 from ..exchange.types import Flag, MsgKind
-from ..world import WorldConfig
 from .market_making import OFFSETS, QUOTE_SIZES, MarketMakingEnv
-from .vector_base import BOUGHT, CASH, INVENTORY, SOLD, TraderVectorEnv, clip, market_features
+from .vector_base import BOUGHT, INVENTORY, SOLD, TraderVectorEnv, clip, market_features
 
 __all__ = ["MarketMakingVectorEnv"]
 
@@ -81,20 +78,6 @@ class MarketMakingVectorEnv(TraderVectorEnv):
     n_extra = 3
     max_orders = 2
 
-    def __init__(
-        self,
-        num_envs: int = 64,
-        background: str | WorldConfig = "rmsc04",
-        *,
-        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(num_envs, background, autoreset_mode, kwargs)
-        self._last_pnl = np.zeros(self.num_envs)
-
-    def _on_reset(self, i: int) -> None:
-        self._last_pnl[i] = 0.0
-
     def _orders(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
         counts = np.zeros(self.num_envs, np.int64)
         _orders_kernel(actions, live, self._acc, self.template.max_inventory, self._book, self.base,
@@ -103,13 +86,8 @@ class MarketMakingVectorEnv(TraderVectorEnv):
 
     def _rewards(self, live: np.ndarray) -> np.ndarray:
         """The change of the P&L marked at the last mid, minus the inventory penalty, in dollars."""
-        inventory = self._acc[live, INVENTORY]
-        marked = np.where(inventory != 0, inventory * self._last_mid[live], 0.0)
-        pnl = (self._acc[live, CASH] + marked) / 100.0
-        penalty = self.template.inventory_penalty * np.abs(inventory)
-        change = pnl - self._last_pnl[live]
-        self._last_pnl[live] = pnl
-        return change - penalty
+        penalty = self.template.inventory_penalty * np.abs(self._acc[live, INVENTORY])
+        return self._pnl_change(live) - penalty
 
     def _observe(self, which: np.ndarray) -> None:
         t = self.template

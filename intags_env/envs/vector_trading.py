@@ -5,16 +5,13 @@ seeded ``seed + i``, bit for bit (tested). Autoreset, supported backgrounds and 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
-from gymnasium.vector import AutoresetMode
 from numba import njit
 
 from ..exchange.types import MsgKind
-from ..world import WorldConfig
 from .trading import TradingEnv
-from .vector_base import CASH, INVENTORY, TraderVectorEnv, clip, market_features
+from .vector_base import INVENTORY, TraderVectorEnv, clip, market_features
 
 __all__ = ["TradingVectorEnv"]
 
@@ -56,20 +53,10 @@ class TradingVectorEnv(TraderVectorEnv):
     single = TradingEnv
     n_extra = 2
 
-    def __init__(
-        self,
-        num_envs: int = 64,
-        background: str | WorldConfig = "rmsc04",
-        *,
-        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(num_envs, background, autoreset_mode, kwargs)
-        self._last_pnl = np.zeros(self.num_envs)
+    def _allocate(self) -> None:
         self._prev_mid = np.zeros(self.num_envs)
 
     def _on_reset(self, i: int) -> None:
-        self._last_pnl[i] = 0.0
         self._prev_mid[i] = self._last_mid[i]
 
     def _orders(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
@@ -79,13 +66,7 @@ class TradingVectorEnv(TraderVectorEnv):
         return counts
 
     def _rewards(self, live: np.ndarray) -> np.ndarray:
-        """The change of the P&L marked at the last mid (``Account.pnl``), in dollars."""
-        inventory = self._acc[live, INVENTORY]
-        marked = np.where(inventory != 0, inventory * self._last_mid[live], 0.0)
-        pnl = (self._acc[live, CASH] + marked) / 100.0
-        change = pnl - self._last_pnl[live]
-        self._last_pnl[live] = pnl
-        return change
+        return self._pnl_change(live)
 
     def _observe(self, which: np.ndarray) -> None:
         t = self.template
