@@ -19,7 +19,6 @@ The generator's orders are spread over ``n_slots`` exchange owner slots (each tr
 from __future__ import annotations
 
 import json
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -31,26 +30,22 @@ from ..exchange.book import BookState
 from ..exchange.kernels import depth, level_orders
 from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
 from ..world import World, WorldConfig, resolve_config
-from ..world.layout import A_N_OPEN, MAX_OPEN_ORDERS
+from ..world.layout import MAX_OPEN_ORDERS, WorldStatus
+from ..world.state import grow_records
 from ..world.world import SimulationResult, WorldArrays, WorldError
-from .decoder import OrderDecoder, draw_delay_ns, draw_qty, last_two_sided_mid
-from .features import FeatureTracker
-from .spec import (
-    BUY,
-    CANCEL,
-    DELAY_FIELD,
-    FEATURE_NAMES,
-    FIELDS_OF_TYPE,
-    HISTORY,
-    MARKET,
-    N_FIELDS,
-    SIDE_FIELD,
-    X_DELAY,
-    X_OFFSET,
-    X_QTY,
-    F,
-    describe,
+from . import kernels
+from .decoder import OrderDecoder, draw_delay_ns
+from .kernels import (
+    AT_LIMIT,
+    CAPACITY,
+    G_N_CAPPED,
+    G_N_ORDERS,
+    G_SEEN,
+    NEED_ACTION,
+    RUNAWAY,
+    WINDOW_FULL,
 )
+from .spec import ACTION_NVEC, DELAY_FIELD, FIELD_NAMES, FIELDS_OF_TYPE, N_FIELDS, X_DELAY, describe
 
 __all__ = [
     "BURST_CAP",
@@ -64,7 +59,6 @@ __all__ = [
 
 OrderPolicy = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
-_COMPACT_AT = MAX_OPEN_ORDERS - 64  # a slot this full is compacted (dead ids dropped) before use
 #: The representation's burst contract: a policy-driven generator places at most this many orders at one
 #: timestamp; a further "same timestamp" delay is drawn from the next delay bucket instead (1 ns-10 us) and
 #: counted in ``n_burst_capped``. Real streams never come near it (longest burst: rmsc04 39, AMZN 29
@@ -76,15 +70,40 @@ BURST_CAP = 100
 #: (a few hundred messages in their busiest second).
 MAX_BURST = 1000
 RUNAWAY_SPAN_NS = 10_000_000  # 10 ms
+_NO_EXACT = np.zeros(4, np.int64)
 
 
 def _order_type(action: np.ndarray) -> int:
-    kind = int(action[0])
+    """The order type of one order action, after checking the action names a valid order (ValueError)."""
+    kind = int(action[0]) if len(action) else -1
     if kind not in FIELDS_OF_TYPE or len(action) != N_FIELDS:
         raise ValueError(
             f"invalid order action {list(action)} ({describe(action)}); see intags_env.generator.spec"
         )
+    for i in FIELDS_OF_TYPE[kind]:
+        if not 0 <= action[i] < ACTION_NVEC[i]:
+            raise ValueError(
+                f"invalid order action {list(action)}: {FIELD_NAMES[i]}={int(action[i])} is outside "
+                f"0..{ACTION_NVEC[i] - 1}; see intags_env.generator.spec"
+            )
     return kind
+
+
+def _checked_orders(action: np.ndarray) -> np.ndarray:
+    """A policy's action (one order or several, ``N_FIELDS`` ints each) as int64, every order checked."""
+    action = np.asarray(action)
+    if action.ndim != 1 or len(action) == 0 or len(action) % N_FIELDS:
+        raise ValueError(
+            f"invalid order action {action.tolist()}: a generator action is N_FIELDS={N_FIELDS} ints "
+            f"per order, got shape {action.shape}; see intags_env.generator.spec"
+        )
+    if not np.issubdtype(action.dtype, np.integer):
+        if not np.all(np.isfinite(action)) or not np.all(action == np.round(action)):
+            raise ValueError(f"invalid order action {list(action)}: not whole numbers")
+    action = action.astype(np.int64)
+    for order in action.reshape(-1, N_FIELDS):
+        _order_type(order)
+    return action
 
 
 def empty_market(real: str | WorldConfig, start: str | int, end: str | int) -> WorldConfig:
@@ -155,10 +174,21 @@ class GeneratorBackground:
         self.snapshot_levels = snapshot_levels
         self.world = World(self.config, n_external=n_external + n_slots)
         self._real = World(self.real_config, end=self.config.start_ns)
-        self._tracker = FeatureTracker()
         self._msg = np.zeros(1, MESSAGE_DTYPE)
-        self.decoder = OrderDecoder(self._owners, n_slots * MAX_OPEN_ORDERS, self.config.book.n_levels)
         self.world.reset(0)  # allocated now, so the Background properties can be read before reset()
+        n_levels = self.config.book.n_levels
+        #: the generator's state in the Numba session kernels (:mod:`.kernels`)
+        self.state = kernels.new_state(
+            self._owners.start,
+            n_slots,
+            n_levels,
+            self.config.min_price,
+            BURST_CAP,
+            MAX_BURST,
+            RUNAWAY_SPAN_NS,
+        )
+        self.decoder = OrderDecoder(self._owners, n_slots * MAX_OPEN_ORDERS, n_levels, state=self.state)
+        self.rng = np.random.default_rng(0)
 
     @classmethod
     def from_model(
@@ -197,16 +227,7 @@ class GeneratorBackground:
         self.world.reset(int(world_seed))
         self.world.run_until(self.config.start_ns)
         self.rng = np.random.default_rng(int(own_seed))
-        self._slot = 0
-        self.n_orders = 0
-        self.n_burst_capped = 0  # zero delays moved past BURST_CAP (see there)
-        self._recent: deque[int] = deque(maxlen=MAX_BURST)  # due times of the last MAX_BURST orders
-        self.decoder.reset()
-        self._planned: list[tuple[int, np.ndarray]] = []  # (due time, order), soonest last
-        self._last_due, self._burst = -1, 0
-        self._tracker.reset()
-        self._seen = 0
-        self._history = np.zeros((HISTORY, len(FEATURE_NAMES)), np.float32)
+        kernels.reset_state(self.state, self.real_config.oracle.r_bar - self.config.min_price)
         self._place_snapshot()
         self.n_snapshot_records = self.world.n_records  # the session's first records are the copied book
         self._sync()
@@ -215,25 +236,18 @@ class GeneratorBackground:
         """Advance to ``t``; with a policy, the generator places its orders on the way (``WorldError`` for a
         runaway: ``MAX_BURST`` orders within ``RUNAWAY_SPAN_NS``, or more live orders than its capacity)."""
         t = min(int(t), self.config.end_ns)
-        if self.policy is not None:
-            while True:
-                if not self._planned:
-                    self._plan(np.asarray(self.policy(self.observation(), self.rng)))
-                due, order = self._planned[-1]
-                if due > t:
-                    break
-                self.world.run_until(due)
-                self._planned.pop()
-                self._burst = self._burst + 1 if due == self._last_due else 0
-                self._last_due = due
-                self._recent.append(due)
-                if len(self._recent) == MAX_BURST and due - self._recent[0] < RUNAWAY_SPAN_NS:
-                    raise WorldError(
-                        f"runaway generator: {MAX_BURST} orders within {RUNAWAY_SPAN_NS / 1e6:g} ms "
-                        f"(up to {due} ns); its delays are (almost) all zero"
-                    )
-                self.act(order)
-        self.world.run_until(t)
+        if self.policy is None:
+            self.world.run_until(t)
+            return
+        max_msgs = self.world._max_msgs
+        while True:
+            status = kernels.advance(self._w, self.world.rng, self.state, self.rng, t, max_msgs)
+            if status == AT_LIMIT:
+                return
+            if status == NEED_ACTION:
+                self.plan(self.policy(self.state[4].reshape(-1).copy(), self.rng))
+            else:
+                self.handle(status)
 
     def submit(self, messages: np.ndarray) -> None:
         self.world.submit(messages)
@@ -276,29 +290,60 @@ class GeneratorBackground:
     def observation(self) -> np.ndarray:
         """The last ``HISTORY`` market states (oldest first), flattened: what the generator sees."""
         self._sync()
-        return self._history.reshape(-1).copy()
+        return self.state[4].reshape(-1).copy()
 
     @property
     def n_noop_cancels(self) -> int:
         """Cancels this session that found no own order on their side (nothing was sent)."""
         return self.decoder.noop_cancels
 
-    def _plan(self, action: np.ndarray) -> None:
-        """Schedule the orders of one policy action (one or several orders of ``N_FIELDS`` fields), each
-        its inter-arrival time after the previous one."""
-        orders = action.reshape(-1, N_FIELDS)
-        due = self.clock
-        at_due = self._burst + 1 if due == self._last_due else 0  # own orders already at this timestamp
-        planned = []
-        for order in orders:
-            delay = self.delay_ns(order)
-            if delay == 0 and at_due >= BURST_CAP:
-                delay = draw_delay_ns(self.rng, 1)
-                self.n_burst_capped += 1
-            due += delay
-            at_due = at_due + 1 if delay == 0 else 1
-            planned.append((due, order))
-        self._planned = planned[::-1]
+    @property
+    def n_orders(self) -> int:
+        """Order actions acted on this session (sent or not)."""
+        return int(self.state[0][G_N_ORDERS])
+
+    @property
+    def n_burst_capped(self) -> int:
+        """Zero delays moved past ``BURST_CAP`` this session (see there)."""
+        return int(self.state[0][G_N_CAPPED])
+
+    def plan(self, action: np.ndarray) -> None:
+        """Schedule the orders of one policy action (one or several orders of ``N_FIELDS`` fields) from
+        now, each its inter-arrival time after the previous one (``run_until`` places them)."""
+        action = _checked_orders(action)
+        k = len(action) // N_FIELDS
+        if k > len(self.state[1]):  # a longer plan than any before: room for it
+            self.state = (
+                self.state[0],
+                np.zeros((k, N_FIELDS), np.int64),
+                np.zeros(k, np.int64),
+                *self.state[3:],
+            )
+        kernels.plan(self.state, action, self.clock, self.rng)
+
+    def handle(self, status: int) -> None:
+        """What a session kernel stopped for: grow a buffer (the caller then calls again) or raise."""
+        if status == WorldStatus.RECORD_FULL:
+            self.world.arrays = grow_records(self.world.arrays)
+        elif status == WINDOW_FULL:
+            self.state = kernels.grow_window(self.state, self.world.n_records - int(self.state[0][G_SEEN]))
+        elif status == RUNAWAY:
+            raise WorldError(
+                f"runaway generator: {MAX_BURST} orders within {RUNAWAY_SPAN_NS / 1e6:g} ms "
+                f"(up to {self.clock} ns); its delays are (almost) all zero"
+            )
+        elif status == CAPACITY:
+            raise WorldError(
+                f"capacity exceeded: the generator has {self.n_slots * MAX_OPEN_ORDERS} live orders "
+                f"(n_slots={self.n_slots} x {MAX_OPEN_ORDERS}); raise n_slots"
+            )
+        else:
+            self.world._raise_for(status)
+
+    @property
+    def _w(self) -> tuple:
+        """The world's arrays as the session kernels take them."""
+        return tuple(self.world.arrays)
 
     def delay_ns(self, action: np.ndarray, exact: np.ndarray | None = None) -> int:
         """The inter-arrival time of an action (its type's delay field), drawn in its bucket unless exact."""
@@ -310,35 +355,17 @@ class GeneratorBackground:
         """Place the order of ``action`` now (prices relative to the current touch). ``exact`` (a row of
         ``spec.EXACT_COLUMNS``, as :func:`~.orderstream.order_stream` encodes) fixes the values inside the
         buckets: an encoded stream then replays message for message."""
-        kind = _order_type(action)
-        side = 1 if int(action[SIDE_FIELD[kind]]) == BUY else -1
-        self.n_orders += 1
-        book = self.world.book
-        if kind == CANCEL:
-            order = self.decoder.cancel(
-                book,
-                side,
-                int(action[F["cancel_level"]]),
-                int(action[F["cancel_queue"]]),
-                int(action[F["cancel_amount"]]),
-                exact,
-                self.rng,
+        action = _checked_orders(action)
+        if len(action) != N_FIELDS:
+            raise ValueError(
+                f"invalid order action: act places one order (N_FIELDS={N_FIELDS} ints), got {len(action)}"
             )
-            if order is not None:
-                self._send(order.kind, side, 0, order.qty, order.owner, order_id=order.order_id)
-            return
-        if kind == MARKET:
-            qty = self.decoder.market_qty(book, side, int(action[F["market_size"]]), exact, self.rng)
-            if qty > 0:
-                self._send(MsgKind.MARKET, side, 0, qty, self._owner_for_new())
-            return
-        qty = int(exact[X_QTY]) if exact is not None else draw_qty(self.rng, int(action[F["limit_size"]]))
-        self._update_anchor()
-        offset = None if exact is None else int(exact[X_OFFSET])
-        price = self.decoder.limit_price(
-            book, side, int(action[F["limit_price"]]), offset, self.rng, self._anchor
-        )
-        self._send(MsgKind.LIMIT, side, price, qty, self._owner_for_new())
+        row = _NO_EXACT if exact is None else np.asarray(exact, np.int64)
+        while not kernels.has_room(self._w):
+            self.world.arrays = grow_records(self.world.arrays)
+        status = kernels.act(self._w, self.state, action, exact is not None, row, self.rng)
+        if status != WorldStatus.OK:
+            self.handle(status)
 
     def replay(self, actions: np.ndarray, exact: np.ndarray | None = None) -> None:
         """Place ``actions`` open loop from the current time, each its delay after the previous, until
@@ -368,29 +395,11 @@ class GeneratorBackground:
         return range(first, first + self.n_slots)
 
     def _owner_for_new(self) -> int:
-        ag_i = self.world.arrays.ag_i
-        for _ in range(self.n_slots):
-            owner = self._owners[self._slot]
-            self._slot = (self._slot + 1) % self.n_slots
-            if ag_i[owner, A_N_OPEN] >= _COMPACT_AT:
-                self.world.open_orders(owner)  # drops the ids of orders no longer live
-            if ag_i[owner, A_N_OPEN] < MAX_OPEN_ORDERS:
-                return owner
-        raise WorldError(
-            f"capacity exceeded: the generator has {self.n_slots * MAX_OPEN_ORDERS} live orders "
-            f"(n_slots={self.n_slots} x {MAX_OPEN_ORDERS}); raise n_slots"
-        )
-
-    def _update_anchor(self) -> None:
-        """The anchor of prices in a book empty on both sides: the mid of the last two-sided book."""
-        n = self.world.n_records
-        if n > self._anchor_seen:
-            mid = last_two_sided_mid(
-                self.world.arrays.rec_book[self._anchor_seen : n], 100, self.config.min_price
-            )
-            if mid is not None:
-                self._anchor = mid
-            self._anchor_seen = n
+        a = self.world.arrays
+        owner = int(kernels.owner_for_new(a.sc, a.ht, a.ag_i, a.ag_orders, self.state[0]))
+        if owner < 0:
+            self.handle(CAPACITY)
+        return owner
 
     def _send(self, kind: int, side: int, price: int, qty: int, owner: int, order_id: int = 0) -> None:
         m = self._msg
@@ -408,8 +417,6 @@ class GeneratorBackground:
     def _place_snapshot(self) -> None:
         """The real market's book at ``start`` as the generator's orders, order by order in time priority
         (the best ``snapshot_levels`` levels per side; all by default), or nothing for an empty start."""
-        self._anchor = self.real_config.oracle.r_bar - self.config.min_price
-        self._anchor_seen = 0
         if self.initial_book == "empty":
             return
         b = self._real.book
@@ -429,12 +436,5 @@ class GeneratorBackground:
     def _sync(self) -> None:
         """Feed the messages recorded since the last call to the feature tracker; the history keeps the
         states after the last ``HISTORY`` messages."""
-        n = self.world.n_records
-        if n == self._seen:
-            return
-        recs = self.world.records_since(self._seen)
-        rows = self.world.arrays.rec_book[self._seen : n]
-        states = self._tracker.update(recs["time"], recs["type"], recs["direction"], rows)
-        k = min(len(states), HISTORY)
-        self._history = np.concatenate([self._history[k:], states[-k:]])
-        self._seen = n
+        while (status := kernels.sync(self._w, self.state)) != WorldStatus.OK:
+            self.handle(status)
