@@ -42,9 +42,11 @@ from .kernels import (
     G_N_ORDERS,
     G_SEEN,
     NEED_ACTION,
+    PLAN_FULL,
     RUNAWAY,
     WINDOW_FULL,
 )
+from .numpy_actor import no_actor
 from .spec import ACTION_NVEC, DELAY_FIELD, FIELD_NAMES, FIELDS_OF_TYPE, N_FIELDS, X_DELAY, describe
 
 __all__ = [
@@ -217,6 +219,19 @@ class GeneratorBackground:
             n_external=n_external,
         )
 
+    @property
+    def policy(self) -> OrderPolicy | None:
+        """The generator (see the class doc); one with a compiled actor is sampled inside the session
+        kernel, any other callable from Python."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: OrderPolicy | None) -> None:
+        self._policy = policy
+        actor = getattr(policy, "compiled_actor", None)
+        self._compiled = actor is not None
+        self._net = actor.net if self._compiled else no_actor()
+
     # --- Background interface ---------------------------------------------------------------------
 
     def reset(self, seed: int | None = None) -> None:
@@ -241,7 +256,9 @@ class GeneratorBackground:
             return
         max_msgs = self.world._max_msgs
         while True:
-            status = kernels.advance(self._w, self.world.rng, self.state, self.rng, t, max_msgs)
+            status = kernels.advance(
+                self._w, self.world.rng, self.state, self.rng, t, max_msgs, self._net, self._compiled
+            )
             if status == AT_LIMIT:
                 return
             if status == NEED_ACTION:
@@ -311,20 +328,21 @@ class GeneratorBackground:
         """Schedule the orders of one policy action (one or several orders of ``N_FIELDS`` fields) from
         now, each its inter-arrival time after the previous one (``run_until`` places them)."""
         action = _checked_orders(action)
-        k = len(action) // N_FIELDS
-        if k > len(self.state[1]):  # a longer plan than any before: room for it
-            self.state = (
-                self.state[0],
-                np.zeros((k, N_FIELDS), np.int64),
-                np.zeros(k, np.int64),
-                *self.state[3:],
-            )
+        self._plan_room(len(action) // N_FIELDS)
         kernels.plan(self.state, action, self.clock, self.rng)
+
+    def _plan_room(self, k: int) -> None:
+        """Plan arrays for actions of ``k`` orders."""
+        if k > len(self.state[1]):
+            room = np.zeros((k, N_FIELDS), np.int64), np.zeros(k, np.int64)
+            self.state = (self.state[0], *room, *self.state[3:])
 
     def handle(self, status: int) -> None:
         """What a session kernel stopped for: grow a buffer (the caller then calls again) or raise."""
         if status == WorldStatus.RECORD_FULL:
             self.world.arrays = grow_records(self.world.arrays)
+        elif status == PLAN_FULL:
+            self._plan_room(len(self._net[5]) // N_FIELDS)
         elif status == WINDOW_FULL:
             self.state = kernels.grow_window(self.state, self.world.n_records - int(self.state[0][G_SEEN]))
         elif status == RUNAWAY:

@@ -38,6 +38,7 @@ from ..world.layout import A_N_OPEN, MAX_OPEN_ORDERS, W_CLOCK, W_N_REC, W_N_TRAD
 from ..world.loop import run_until, submit
 from ..world.market import compact_open_orders, record_room_needed
 from .features import _update as update_features
+from .numpy_actor import actor_sample
 from .spec import (
     CANCEL,
     CANCEL_LEVEL_HI,
@@ -98,6 +99,7 @@ IDLE = 12  # left alone this call
 RUNAWAY = 13  # MAX_BURST orders within RUNAWAY_SPAN_NS
 CAPACITY = 14  # every owner slot holds MAX_OPEN_ORDERS live orders
 WINDOW_FULL = 15  # the feature window must grow (Python), then call again
+PLAN_FULL = 16  # an action of more orders than the plan arrays hold (Python makes room)
 
 _ONE_SIDED_SPREAD = 16  # the spread the open inside buckets draw in when the opposite side is empty
 _OPEN = 10**8  # an upper bound at or above this is open-ended
@@ -474,9 +476,12 @@ def has_room(w):  # pragma: no cover - compiled
 @njit(cache=True)
 def plan(g, action, clock, rng):  # pragma: no cover - compiled
     """Schedule the orders of one action (``N_FIELDS`` k ints), each its drawn delay after the previous;
-    a zero delay past the burst cap is drawn from the next bucket instead (``G_N_CAPPED``)."""
+    a zero delay past the burst cap is drawn from the next bucket instead (``G_N_CAPPED``). False (and
+    nothing planned) when the plan arrays hold fewer than k orders."""
     gi, planned, dues = g[0], g[1], g[2]
     k = action.shape[0] // N_FIELDS
+    if k > planned.shape[0]:
+        return False
     due = clock
     at_due = gi[G_BURST] + 1 if due == gi[G_LAST_DUE] else 0  # own orders already at this timestamp
     for j in range(k):
@@ -491,6 +496,7 @@ def plan(g, action, clock, rng):  # pragma: no cover - compiled
         dues[j] = due
     gi[G_N_PLANNED] = k
     gi[G_NEXT] = 0
+    return True
 
 
 @njit(cache=True)
@@ -533,16 +539,26 @@ def sync(w, g):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def advance(w, wrng, g, rng, limit, max_msgs):  # pragma: no cover - compiled
-    """Place the planned orders due by ``limit``: ``NEED_ACTION`` once the plan is done (the history
-    current), ``AT_LIMIT`` when the next is due later (the market run to ``limit``), or a status to
-    handle in Python (after which the same call resumes where it stopped)."""
+def advance(w, wrng, g, rng, limit, max_msgs, net, has_net):  # pragma: no cover - compiled
+    """Place the planned orders due by ``limit``; with a compiled actor (``has_net``, ``net`` as
+    :class:`.numpy_actor.NumpyActor` holds it) the next action is drawn here, without it the call returns
+    ``NEED_ACTION`` once the plan is done (the history current). ``AT_LIMIT`` when the next order is due
+    later (the market run to ``limit``), or a status to handle in Python (after which the same call
+    resumes where it stopped)."""
     gi, planned, dues, recent = g[0], g[1], g[2], g[3]
     z = np.zeros(4, np.int64)
+    action = np.zeros(net[5].shape[0], np.int64)
+    logits = np.zeros(net[3].shape[1], np.float64)
     while True:
         if gi[G_NEXT] >= gi[G_N_PLANNED]:
             status = sync(w, g)
-            return NEED_ACTION if status == WorldStatus.OK else status
+            if status != WorldStatus.OK:
+                return status
+            if not has_net:
+                return NEED_ACTION
+            actor_sample(net, g[4], rng, logits, action)
+            if not plan(g, action, w[8][W_CLOCK], rng):
+                return PLAN_FULL
         due = dues[gi[G_NEXT]]
         if due > limit:
             status = _run(w, wrng, limit, max_msgs)
@@ -575,15 +591,11 @@ def _run(w, wrng, t, max_msgs):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def step_sessions(worlds, world_rngs, gens, rngs, actions, has_action, limits, max_msgs, status):
-    """Every session ``i`` with ``limits[i] >= 0``: the action ``actions[i]`` planned when
-    ``has_action[i]`` (at the current time), then :func:`advance` to ``limits[i]``; ``status[i]`` its
-    outcome. A session with ``limits[i] < 0`` is left alone (``IDLE``)."""
+def step_sessions(worlds, world_rngs, gens, rngs, limits, max_msgs, net, has_net, status):
+    """:func:`advance` of every session ``i`` with ``limits[i] >= 0`` to ``limits[i]`` (``status[i]``
+    its outcome); a session with ``limits[i] < 0`` is left alone (``IDLE``)."""
     for i in range(len(worlds)):
         if limits[i] < 0:
             status[i] = IDLE
             continue
-        w, g = worlds[i], gens[i]
-        if has_action[i]:
-            plan(g, actions[i], w[8][W_CLOCK], rngs[i])
-        status[i] = advance(w, world_rngs[i], g, rngs[i], limits[i], max_msgs)
+        status[i] = advance(worlds[i], world_rngs[i], gens[i], rngs[i], limits[i], max_msgs, net, has_net)

@@ -189,7 +189,10 @@ class SB3OrderPolicy:
 
     def __call__(self, observation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One action: the fields of one order (its type first, then that type's fields; the other
-        types' fields 0), or of several for a several-orders-per-step policy."""
+        types' fields 0), or of several for a several-orders-per-step policy. A uniform is drawn for
+        every field, then each value by inverse CDF (the compiled actor draws exactly so)."""
+        if self._actor is not None:
+            return self._actor.sample(observation, rng)
         probabilities = self.probabilities(observation)
         u = rng.random(len(probabilities))
         out = np.zeros(len(probabilities), np.int64)
@@ -198,6 +201,12 @@ class SB3OrderPolicy:
             for i in np.flatnonzero(FIELD_MASK[out[start]])[1:]:
                 out[start + i] = _draw(probabilities[start + i], u[start + i])
         return out
+
+    @property
+    def compiled_actor(self) -> Any:
+        """The Numba actor (:class:`.numpy_actor.NumpyActor`) a session kernel can sample from without
+        returning to Python, or None (another architecture: called from Python)."""
+        return self._actor
 
 
 def _draw(p: np.ndarray, u: float) -> int:
