@@ -8,7 +8,7 @@ advances, and keeps each participant's cash, inventory, fees and fills from the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -132,23 +132,36 @@ class TradingSession:
     def advance(self, t: int) -> None:
         """Run the market to time ``t``, letting scripted agents act at their decision times on the way."""
         t = min(int(t), self.end_ns)
-        while self.scripted:
-            j = int(np.argmin(self._next_scripted))
-            due = self._next_scripted[j]
-            if due > t:
-                break
-            self.world.run_until(due)
-            self._book_fresh = False
-            self._top = None
-            self._collect()
-            participant = self.n_learners + j
-            agent = self.scripted[j]
-            if not self.done:
-                agent.on_fills(self.take_fills(participant))
-                orders, cancel = agent.decide(self.view(participant))
-                self.submit(participant, orders, cancel_all=cancel)
-            self._next_scripted[j] = due + int(agent.interval_s * NS_PER_SECOND)
+        while self._scripted_due(t):
+            self.world.run_until(min(self._next_scripted))
+            self.scripted_turn()
         self.world.run_until(t)
+        self._ran()
+
+    def next_stop(self, t: int) -> int:
+        """Where the market must stop on its way to ``t``: the next scripted decision if it is due by
+        ``t``, else ``t`` (for running many sessions' markets together, see :func:`advance_sessions`)."""
+        return min(min(self._next_scripted, default=t), min(int(t), self.end_ns))
+
+    def _scripted_due(self, t: int) -> bool:
+        """Whether a scripted agent decides at or before ``t``."""
+        return bool(self._next_scripted) and min(self._next_scripted) <= min(int(t), self.end_ns)
+
+    def scripted_turn(self) -> None:
+        """The scripted agent whose decision is due acts (the market has been run to that time)."""
+        j = int(np.argmin(self._next_scripted))
+        due = self._next_scripted[j]
+        self._ran()
+        participant = self.n_learners + j
+        agent = self.scripted[j]
+        if not self.done:
+            agent.on_fills(self.take_fills(participant))
+            orders, cancel = agent.decide(self.view(participant))
+            self.submit(participant, orders, cancel_all=cancel)
+        self._next_scripted[j] = due + int(agent.interval_s * NS_PER_SECOND)
+
+    def _ran(self) -> None:
+        """The market moved: cached book views are stale, new trades to collect."""
         self._book_fresh = False
         self._top = None
         self._collect()
@@ -344,6 +357,29 @@ class TradingSession:
             cash=int(round(acc.cash)),
             open_orders=len(self.open_orders(participant)),
         )
+
+
+def advance_sessions(
+    sessions: Sequence[TradingSession], run_until: Callable[[np.ndarray], None], t: int
+) -> None:
+    """:meth:`TradingSession.advance` of every session to ``t``, their markets advanced together:
+    ``run_until(stops)`` runs market ``i`` to ``stops[i]`` (``-1``: leave it alone), e.g.
+    ``GeneratorBatch.run_until``. Each session sees exactly the calls it would see alone."""
+    ends = [min(int(t), s.end_ns) for s in sessions]
+    active = list(range(len(sessions)))
+    while active:
+        stops = np.full(len(sessions), -1, np.int64)
+        for i in active:
+            stops[i] = sessions[i].next_stop(ends[i])
+        run_until(stops)
+        still = []
+        for i in active:
+            if sessions[i]._scripted_due(ends[i]):
+                sessions[i].scripted_turn()
+                still.append(i)
+            else:
+                sessions[i]._ran()
+        active = still
 
 
 def imbalance(bid: float, ask: float) -> float:

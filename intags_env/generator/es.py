@@ -41,7 +41,7 @@ from ..intags.experiment import ConfoundedTrader
 from ..progress import tqdm
 from ..workers import parallel_map
 from .adapter import CloneKL, LogitAdapter, NetworkAdapter
-from .evaluate import EpisodeStats, _generator_episode
+from .evaluate import EpisodeStats, _generator_episodes, batched_jobs
 from .reward import FeedbackReward
 
 __all__ = ["ESResult", "Objective", "facts_pool", "pooled_facts_ks", "run_es", "score_candidates"]
@@ -180,12 +180,14 @@ def score_candidates(
 ) -> list[list[EpisodeStats]]:
     """The episodes of each candidate (an adapter's ``candidate(theta)``: logit offsets or a weight
     delta) on the same ``seeds`` (common random numbers); ``trader=None``: trader-free sessions."""
+    groups = batched_jobs(seeds, 1)  # the candidates keep the workers busy; a candidate's seeds batched
     jobs = [
-        (str(model_path), real, start, end, trader, int(seed), horizons, candidate)
+        (str(model_path), real, start, end, trader, group, horizons, candidate)
         for candidate in candidates
-        for seed in seeds
+        for group in groups
     ]
-    stats = parallel_map(_generator_episode, jobs, workers, desc=desc, progress=progress)
+    batches = parallel_map(_generator_episodes, jobs, workers, desc=desc, progress=progress)
+    stats = [row for batch in batches for row in batch]
     k = len(seeds)
     return [stats[i * k : (i + 1) * k] for i in range(len(candidates))]
 

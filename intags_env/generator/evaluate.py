@@ -3,6 +3,8 @@ buy/sell balance of its order flow, on held-out seeds, in worker processes."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,7 +14,7 @@ import numpy as np
 
 from ..data.lobster import LobsterData
 from ..envs.background import Background
-from ..envs.session import TradingSession
+from ..envs.session import TradingSession, advance_sessions
 from ..intags.distances import mmd2, permutation_test
 from ..intags.experiment import ConfoundedTrader, trajectory, trajectory_feedback
 from ..intags.rich import background_flow, rich_feedback, rich_feedback_names
@@ -28,8 +30,8 @@ from ..metrics.facts import (
 from ..progress import tqdm
 from ..world import WorldConfig, resolve_config
 from ..world.config import NS_PER_SECOND
-from ..world.world import WorldError
-from .background import GeneratorBackground, trained_window
+from .background import trained_window
+from .batch import GeneratorBatch
 from .reward import FeedbackReward
 
 __all__ = [
@@ -76,6 +78,36 @@ def episode_stats(
     start = session.start_ns + int(warmup_s * NS_PER_SECOND)
     session.reset(seed, scripted_from=start)
     session.advance(session.end_ns)
+    return _session_stats(session, trader, start, horizons)
+
+
+def batch_episode_stats(
+    batch: GeneratorBatch, trader: ConfoundedTrader | None, seeds: Sequence[int], horizons: int
+) -> list[EpisodeStats]:
+    """:func:`episode_stats` of ``len(batch)`` generator sessions run together (session ``i`` with
+    ``seeds[i]`` and its own copy of ``trader``, from the session start), each exactly as alone; a
+    session whose generator runs away (``WorldError``) gives NaN stats."""
+    traders = [None if trader is None else copy.deepcopy(trader) for _ in seeds]
+    sessions = [
+        TradingSession(bg, n_learners=0, scripted=[] if tr is None else [tr])
+        for bg, tr in zip(batch.backgrounds, traders, strict=True)
+    ]
+    if len(seeds) != len(batch):
+        raise ValueError(f"need one seed per session ({len(batch)}), got {len(seeds)}")
+    for session, seed in zip(sessions, seeds, strict=True):
+        session.reset(int(seed), scripted_from=session.start_ns)  # resets its background
+    batch.refresh()
+    advance_sessions(sessions, batch.run_until, batch.end_ns)
+    return [
+        _failed_stats(horizons) if i in batch.errors else _session_stats(s, tr, s.start_ns, horizons)
+        for i, (s, tr) in enumerate(zip(sessions, traders, strict=True))
+    ]
+
+
+def _session_stats(
+    session: TradingSession, trader: ConfoundedTrader | None, start: int, horizons: int
+) -> EpisodeStats:
+    """The stats of a session run to its end (see :func:`episode_stats`)."""
     trades = session.world.trades_since(0)
     f = np.full(horizons, np.nan)
     rich = np.full(len(rich_feedback_names(horizons)), np.nan)
@@ -97,6 +129,18 @@ def episode_stats(
     return EpisodeStats(f, int(qty[side > 0].sum()), int(qty[side < 0].sum()), rich, facts, quantiles)
 
 
+def _failed_stats(horizons: int) -> EpisodeStats:
+    """The stats of a session that could not run (NaN feedback, facts and quantiles)."""
+    return EpisodeStats(
+        np.full(horizons, np.nan),
+        0,
+        0,
+        np.full(len(rich_feedback_names(horizons)), np.nan),
+        np.full(len(SUMMARY_FACTS), np.nan),
+        np.full((len(DISTRIBUTIONS), QUANTILE_POINTS), np.nan),
+    )
+
+
 def _window_lobster(world: Any, start: int) -> LobsterData:
     """The session's messages from ``start``: a generator's own flow (without the copy of the real book
     it starts from), or the real market's messages from the window's start."""
@@ -106,6 +150,8 @@ def _window_lobster(world: Any, start: int) -> LobsterData:
     return replace(data.select(data.messages["time"] >= start), start_ns=start)
 
 
+#: The most sessions one batch job runs together (memory: two worlds per session).
+MAX_BATCH = 32
 _MODELS: dict[str, Any] = {}
 _BACKGROUNDS: dict[tuple, Any] = {}
 _SAVED: dict[str, Any] = {}  # per model path: its saved logit offsets and actor weights
@@ -113,12 +159,20 @@ _SAVED: dict[str, Any] = {}  # per model path: its saved logit offsets and actor
 
 def _generator_episode(args: tuple) -> EpisodeStats:
     """One episode of a saved generator (a picklable job): ``(path, real, start, end, trader, seed,
-    horizons[, candidate])``; the candidate, when given, is an ES candidate (``adapter.candidate``):
-    logit offsets replacing the SB3 generator's saved ones, or a ``WeightDelta`` added to its saved
-    actor weights. The model and its background are loaded once per process and put back to the saved
-    model for a job without a candidate. A session in which the generator runs away (``WorldError``)
-    gives NaN feedback, facts and quantiles."""
+    horizons[, candidate])``, as :func:`_generator_episodes` with one seed."""
     path, real, start, end, trader, seed, horizons, *rest = args
+    return _generator_episodes((path, real, start, end, trader, (seed,), horizons, *rest))[0]
+
+
+def _generator_episodes(args: tuple) -> list[EpisodeStats]:
+    """Episodes of a saved generator run together (a picklable job): ``(path, real, start, end, trader,
+    seeds, horizons[, candidate])``; the candidate, when given, is an ES candidate
+    (``adapter.candidate``): logit offsets replacing the SB3 generator's saved ones, or a
+    ``WeightDelta`` added to its saved actor weights. The model and its batch of backgrounds are loaded
+    once per process and put back to the saved model for a job without a candidate. A session in which
+    the generator runs away (``WorldError``) gives NaN feedback, facts and quantiles. Each episode is
+    what it would be alone (:class:`.batch.GeneratorBatch`)."""
+    path, real, start, end, trader, seeds, horizons, *rest = args
     candidate = rest[0] if rest else None
     if path not in _MODELS:
         import torch
@@ -129,23 +183,22 @@ def _generator_episode(args: tuple) -> EpisodeStats:
         _SAVED.clear()
         _MODELS[path] = _load_policy(path)
     policy = _MODELS[path]
-    key = (path, str(real), start, end)
+    key = (path, str(real), start, end, len(seeds))
     if key not in _BACKGROUNDS:
-        _BACKGROUNDS.clear()
-        _BACKGROUNDS[key] = GeneratorBackground(policy, real=real, start=start, end=end, n_external=1)
+        if len(_BACKGROUNDS) >= 2:  # a job's batch and the last, smaller one of a seed list
+            _BACKGROUNDS.clear()
+        _BACKGROUNDS[key] = GeneratorBatch(policy, len(seeds), real=real, start=start, end=end, n_external=1)
     _set_candidate(path, policy, candidate)
-    try:
-        return episode_stats(_BACKGROUNDS[key], trader, seed, horizons, warmup_s=0.0)
-    except WorldError:
-        nan = np.full(horizons, np.nan)
-        return EpisodeStats(
-            nan,
-            0,
-            0,
-            np.full(len(rich_feedback_names(horizons)), np.nan),
-            np.full(len(SUMMARY_FACTS), np.nan),
-            np.full((len(DISTRIBUTIONS), QUANTILE_POINTS), np.nan),
-        )
+    return batch_episode_stats(_BACKGROUNDS[key], trader, seeds, horizons)
+
+
+def batched_jobs(seeds: Sequence[int], workers: int, max_batch: int = MAX_BATCH) -> list[tuple[int, ...]]:
+    """``seeds`` in consecutive groups run as one batch each: enough groups to keep ``workers`` busy,
+    none larger than ``max_batch``."""
+    seeds = [int(s) for s in seeds]
+    groups = max(-(-len(seeds) // max_batch), min(len(seeds), 2 * max(workers, 1)) if workers > 1 else 1)
+    size = -(-len(seeds) // groups) if seeds else 1
+    return [tuple(seeds[k : k + size]) for k in range(0, len(seeds), size)]
 
 
 def _set_candidate(path: str, policy: Any, candidate: Any) -> None:
@@ -265,9 +318,11 @@ def evaluate_generator(
 ) -> Evaluation:
     """MMD^2 (and its permutation p-value) of a saved generator's feedback against ``reference``'s real
     set, on its scale and bandwidth; episodes whose feedback cannot be computed are counted and left out."""
-    jobs = [(str(model_path), real, start, end, trader, s, horizons) for s in seeds]
-    stats = _map(_generator_episode, jobs, workers, "generator episodes", progress)
-    return summarise(stats, reference, permutations)
+    return summarise(
+        _batched_episodes(str(model_path), real, start, end, trader, seeds, horizons, workers, progress),
+        reference,
+        permutations,
+    )
 
 
 def summarise(stats: list[EpisodeStats], reference: FeedbackReward, permutations: int = 200) -> Evaluation:
@@ -337,8 +392,23 @@ def generator_feedback(
     """Feedback vectors of a saved generator's sessions (its real market and window from
     ``<model>.json``), and that window, so a real set can be collected on the same terms."""
     window = trained_window(model_path)
-    jobs = [
-        (str(model_path), window["real"], window["start"], window["end"], trader, s, horizons) for s in seeds
-    ]
-    stats = _map(_generator_episode, jobs, workers, "generator episodes", progress)
+    real, start, end = window["real"], window["start"], window["end"]
+    stats = _batched_episodes(str(model_path), real, start, end, trader, seeds, horizons, workers, progress)
     return np.array([s.feedback for s in stats]), window
+
+
+def _batched_episodes(
+    path: str,
+    real: Any,
+    start: Any,
+    end: Any,
+    trader: ConfoundedTrader | None,
+    seeds: Sequence[int],
+    horizons: int,
+    workers: int,
+    progress: bool,
+) -> list[EpisodeStats]:
+    """The generator's episodes for ``seeds`` (in order), in batches spread over the workers."""
+    jobs = [(path, real, start, end, trader, group, horizons) for group in batched_jobs(seeds, workers)]
+    groups = _map(_generator_episodes, jobs, workers, "generator episode batches", progress)
+    return [stats for group in groups for stats in group]
