@@ -8,8 +8,8 @@ import pytest
 import torch
 from stable_baselines3 import PPO
 
-from intags_env.generator.batch import GeneratorBatch
 from intags_env.generator.background import GeneratorBackground
+from intags_env.generator.batch import GeneratorBatch
 from intags_env.generator.env import WorldAgentEnv
 from intags_env.generator.evaluate import batch_episode_stats, batched_jobs, episode_stats
 from intags_env.generator.policy import GeneratorPolicy, SB3OrderPolicy, generator_policy_kwargs
@@ -42,7 +42,7 @@ def _alone(policy, seed: int, stops: list[int]) -> np.ndarray:
 
 @pytest.mark.parametrize("compiled", [True, False])
 def test_each_session_of_a_batch_is_the_session_alone(policy: SB3OrderPolicy, compiled: bool) -> None:
-    p = policy if compiled else (lambda obs, rng: policy(obs, rng))  # noqa: E731 - the Python path
+    p = policy if compiled else (lambda obs, rng: policy(obs, rng))  # the Python path
     seeds = [11, 12, 13]
     batch = GeneratorBatch(p, len(seeds), **WINDOW)
     batch.reset(seeds)
