@@ -7,6 +7,12 @@ Beneath: ``WorldBatch`` (N worlds advanced by one Numba call) against the same N
 ``World.participant_step`` one after the other (a step = 1 s of market time after a 5-minute warm-up,
 no participant orders). Timings are medians over repeats.
 
+Generator sessions: ``generator_orders_per_s_N`` is the orders a behaviour-cloned generator places per
+second of wall time in INTAGS episodes (``rmsc04`` 09:35-09:45, the default experimental trader every
+5 s): ``_1`` one session after another, ``_N`` a ``GeneratorBatch`` of N run together
+(``batch_episode_stats``; the sessions' resets, which simulate the real market's morning, are timed
+apart as ``generator_episode_reset_s``). The generator is cloned here first (``--model`` to use one).
+
 Run: ``python benchmarks/vector.py [--worlds 64] [--steps 300]`` or ``--quick`` (8 worlds, 50 steps).
 """
 
@@ -15,7 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -29,6 +37,7 @@ from intags_env.world.config import NS_PER_SECOND
 WARMUP_NS = 300 * NS_PER_SECOND
 KWARGS = {"decision_interval_s": 1.0, "horizon_s": 1200.0, "warmup_s": 300.0}
 LEVELS = 5
+GEN_1 = "generator one by one (orders/s)"
 
 
 def one_by_one(n: int, steps: int) -> float:
@@ -102,14 +111,54 @@ def ppo(n: int, n_steps: int, rollouts: int) -> float:
     return n * n_steps * rollouts / (time.perf_counter() - started)
 
 
+def cloned_generator(quick: bool, out: Path) -> Path:
+    """A generator cloned on simulated ``rmsc04`` sessions (small: the speed, not the realism, counts)."""
+    from intags_env.generator.train import TrainSettings, clone_generator
+
+    settings = TrainSettings(pretrain_sessions=1 if quick else 3, pretrain_epochs=1 if quick else 3)
+    return clone_generator(settings, out, progress=False)
+
+
+def generator_sessions(model: Path, n: int, episodes: int, end: str) -> tuple[float, float]:
+    """(orders per second while the sessions run, seconds per session reset): ``episodes`` INTAGS
+    episodes in batches of ``n``."""
+    from intags_env.envs.session import TradingSession, advance_sessions
+    from intags_env.generator.batch import GeneratorBatch
+    from intags_env.generator.env import default_trader
+    from intags_env.generator.policy import SB3OrderPolicy, load_generator
+
+    policy = SB3OrderPolicy(load_generator(model))
+    batch = GeneratorBatch(policy, n, real="rmsc04", start="09:35", end=end, n_external=1)
+    orders, running, resetting = 0, 0.0, 0.0
+    for first in range(0, episodes, n):
+        sessions = [TradingSession(bg, n_learners=0, scripted=[default_trader()]) for bg in batch.backgrounds]
+        started = time.perf_counter()
+        for k, session in enumerate(sessions):
+            session.reset(1000 + first + k, scripted_from=session.start_ns)
+        batch.refresh()
+        resetting += time.perf_counter() - started
+        started = time.perf_counter()
+        advance_sessions(sessions, batch.run_until, batch.end_ns)
+        running += time.perf_counter() - started
+        orders += sum(bg.n_orders for bg in batch.backgrounds)
+    return orders / running, resetting / episodes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--worlds", type=int, default=64)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--model", type=Path, help="a generator .zip (default: clone one here)")
     args = ap.parse_args()
     n, steps, repeats = (8, 50, 1) if args.quick else (args.worlds, args.steps, args.repeats)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or cloned_generator(args.quick, Path(tmp))
+        end = "09:37" if args.quick else "09:45"
+        generator_sessions(model, 2, 2, "09:36")  # compile (cached) and warm up
+        one = [generator_sessions(model, 1, 2 if args.quick else 8, end) for _ in range(repeats)]
+        many = [generator_sessions(model, n, n, end) for _ in range(repeats)]
     batched(2, 2), one_by_one(2, 2), single_env(10), vector_env(2, 2)  # compile (cached) and warm up
     rows = {
         "Execution-v0 single": [],
@@ -128,6 +177,9 @@ def main() -> None:
         rows[f"Trading-v0 vector x{n}"].append(vector_env(n, steps, "intags_env/Trading-v0"))
         rows["worlds one by one"].append(one_by_one(n, steps))
         rows["WorldBatch"].append(batched(n, steps))
+    gen_n = f"GeneratorBatch x{n} (orders/s)"
+    rows[GEN_1] = [r[0] for r in one]
+    rows[gen_n] = [r[0] for r in many]
     median = {name: statistics.median(values) for name, values in rows.items()}
     print(f"{n} rmsc04 worlds, {steps} steps of 1 s each, median of {repeats}")
     print(f"{'':<30}{'steps/s':>12}")
@@ -135,7 +187,10 @@ def main() -> None:
         print(f"{name:<30}{value:>12,.0f}")
     speedup = median[f"Execution-v0 vector x{n}"] / median["Execution-v0 single"]
     world_speedup = median["WorldBatch"] / median["worlds one by one"]
+    generator_speedup = median[gen_n] / median[GEN_1]
+    reset_s = statistics.median([r[1] for r in one + many])
     print(f"vector over single: {speedup:.2f}x; WorldBatch over one by one: {world_speedup:.2f}x")
+    print(f"GeneratorBatch over one by one: {generator_speedup:.2f}x; a session's reset: {reset_s:.3f} s")
     print(
         json.dumps(
             {
@@ -148,6 +203,10 @@ def main() -> None:
                 "world_steps_per_s_1": median["worlds one by one"],
                 f"world_steps_per_s_{n}": median["WorldBatch"],
                 "world_batch_speedup": world_speedup,
+                "generator_orders_per_s_1": median[GEN_1],
+                f"generator_orders_per_s_{n}": median[gen_n],
+                "generator_batch_speedup": generator_speedup,
+                "generator_episode_reset_s": reset_s,
             }
         )
     )

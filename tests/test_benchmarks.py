@@ -55,7 +55,15 @@ BENCHMARKS = {
     ),
     "world": Case(("--quick",), ("full_day_s", "msgs_per_s", "peak_mb")),
     "vector": Case(
-        ("--quick",), ("single_steps_per_s", "vector_speedup", "ppo_steps_per_s", "world_batch_speedup")
+        ("--quick",),
+        (
+            "single_steps_per_s",
+            "vector_speedup",
+            "ppo_steps_per_s",
+            "world_batch_speedup",
+            "generator_orders_per_s_1",
+            "generator_orders_per_s_8",
+        ),
     ),
     # outputs under --out
     "generator_fidelity": Case(
