@@ -3,6 +3,8 @@ failing session does not stop the others."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -107,3 +109,18 @@ def test_bad_batches_are_refused(policy: SB3OrderPolicy) -> None:
         batch.run_until(0)
     with pytest.raises(ValueError, match="one seed per session"):
         batch.reset([1])
+
+
+def test_a_saved_generator_s_realism_episodes_run_batched_as_alone(policy: SB3OrderPolicy, tmp_path) -> None:
+    from intags_env.realism.markets import Market, causal_episode, causal_episodes
+
+    path = tmp_path / "gen.zip"
+    policy.model.save(path)
+    path.with_suffix(".json").write_text(json.dumps({"real": "rmsc04", "start": "09:35", "end": "09:36"}))
+    market = Market("gen", str(path))
+    trader = ConfoundedTrader(beta=1.0, size=100, interval_s=2.0)
+    together = causal_episodes(market, trader, (7, 8, 9), "09:35", "09:36", 3)
+    for seed, mine in zip((7, 8, 9), together, strict=True):
+        alone = causal_episode(market, trader, seed, "09:35", "09:36", 3)
+        np.testing.assert_array_equal(mine.feedback, alone.feedback)
+        np.testing.assert_array_equal(mine.facts, alone.facts)

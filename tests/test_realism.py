@@ -10,6 +10,7 @@ import pytest
 
 from intags_env.intags.observational import observational_feedback, observational_trajectory, session_feedback
 from intags_env.realism import compare
+from intags_env.realism import markets as realism_markets
 from intags_env.realism.compare import CausalResult, Window, causal_comparison, facts_comparison
 from intags_env.realism.facts_distance import DISTRIBUTIONS, facts_distances, pooled_samples
 from intags_env.realism.markets import Market, market_session
@@ -93,7 +94,7 @@ def test_the_real_market_against_its_own_reference_is_a_noise_floor():
 
 
 def test_a_market_that_breaks_is_reported_not_fatal(monkeypatch):
-    original = compare.causal_episode
+    original = realism_markets.causal_episode
 
     def causal_episode(market, trader, seed, *args):
         if market.name == "broken" or (market.name == "flaky" and seed % 2):
@@ -103,7 +104,7 @@ def test_a_market_that_breaks_is_reported_not_fatal(monkeypatch):
     def market_session_(market, *args):
         raise WorldError("capacity exceeded")
 
-    monkeypatch.setattr(compare, "causal_episode", causal_episode)
+    monkeypatch.setattr(realism_markets, "causal_episode", causal_episode)
     markets = [Market("real", "small"), Market("broken", "small"), Market("flaky", "small")]
     results, _ = causal_comparison(markets, WINDOW, episodes=4, permutations=20)
     assert results["broken"].error.startswith("capacity exceeded") and np.isnan(results["broken"].mmd2)

@@ -38,10 +38,30 @@ class GeneratorBatch:
     def __init__(self, policy: OrderPolicy | None, n: int, **background: Any) -> None:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n (the number of sessions) must be a positive integer, got {n!r}")
-        self.backgrounds = [GeneratorBackground(policy, **background) for _ in range(int(n))]
-        self.end_ns = self.backgrounds[0].config.end_ns
+        self._take([GeneratorBackground(policy, **background) for _ in range(int(n))])
+
+    @classmethod
+    def like(cls, background: GeneratorBackground, n: int) -> GeneratorBatch:
+        """``n`` sessions with ``background``'s generator and settings (the first is ``background``)."""
+        batch = cls.__new__(cls)
+        b = background
+        settings = {
+            "real": b.real_config,
+            "start": b.config.start_ns,
+            "end": b.config.end_ns,
+            "n_external": b.n_external,
+            "n_slots": b.n_slots,
+            "snapshot_levels": b.snapshot_levels,
+            "initial_book": b.initial_book,
+        }
+        batch._take([b] + [GeneratorBackground(b.policy, **settings) for _ in range(int(n) - 1)])
+        return batch
+
+    def _take(self, backgrounds: list[GeneratorBackground]) -> None:
+        self.backgrounds = backgrounds
+        self.end_ns = backgrounds[0].config.end_ns
         self.errors: dict[int, WorldError] = {}
-        self._status = np.zeros(int(n), np.int64)
+        self._status = np.zeros(len(backgrounds), np.int64)
         self._lists: tuple[List, List, List, List] | None = None
 
     def __len__(self) -> int:

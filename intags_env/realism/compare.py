@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..generator.env import default_trader
-from ..generator.evaluate import EpisodeStats
+from ..generator.evaluate import EpisodeStats, batched_jobs
 from ..generator.reward import FeedbackReward
 from ..intags.distances import energy_distance, mmd2, permutation_test
 from ..intags.experiment import ConfoundedTrader
@@ -22,7 +22,7 @@ from ..seeds import REALISM_COMPARISON, REALISM_FACTS, REALISM_FACTS_REFERENCE, 
 from ..workers import parallel_map
 from ..world import WorldError
 from .facts_distance import facts_distances, pooled_samples
-from .markets import Market, causal_episode, market_session
+from .markets import Market, causal_episodes, market_session
 
 __all__ = ["CausalResult", "Window", "causal_comparison", "facts_comparison"]
 
@@ -36,13 +36,21 @@ class Window:
     end: str = "09:45"
 
 
-def _causal_job(job: tuple) -> EpisodeStats | str:
-    """One episode's stats, or the error of a session that broke down (e.g. a generator that ran away)."""
-    market, trader, seed, window, horizons = job
-    try:
-        return causal_episode(market, trader, seed, window.start, window.end, horizons)
-    except WorldError as err:
-        return str(err)
+def _causal_job(job: tuple) -> list[EpisodeStats | str]:
+    """Episodes' stats, or the error of a session that broke down (e.g. a generator that ran away), for
+    a group of seeds (a generator's run together)."""
+    market, trader, seeds, window, horizons = job
+    return causal_episodes(market, trader, seeds, window.start, window.end, horizons)
+
+
+def _causal_rows(
+    market: Market, trader: Any, first_seed: int, episodes: int, window: Window, horizons: int,
+    workers: int, desc: str, progress: bool,
+) -> list[EpisodeStats | str]:  # fmt: skip
+    """The market's episodes on seeds ``first_seed``..., in order, in batches spread over the workers."""
+    groups = batched_jobs(range(first_seed, first_seed + episodes), workers)
+    jobs = [(market, trader, group, window, horizons) for group in groups]
+    return [row for rows in parallel_map(_causal_job, jobs, workers, desc, progress) for row in rows]
 
 
 def _session_job(job: tuple) -> dict[str, np.ndarray] | str:
@@ -103,8 +111,9 @@ def causal_comparison(
     whose sessions raise ``WorldError`` gets :meth:`CausalResult.broken` with the error."""
     trader = trader or default_trader()
     real = Market("real", window.real)
-    ref_jobs = [(real, trader, REALISM_REFERENCE + i, window, horizons) for i in range(episodes)]
-    reference_stats = parallel_map(_causal_job, ref_jobs, workers, "real reference", progress)
+    reference_stats = _causal_rows(
+        real, trader, REALISM_REFERENCE, episodes, window, horizons, workers, "real reference", progress
+    )
     if any(isinstance(r, str) for r in reference_stats):
         raise WorldError(
             f"the real market broke down: {next(r for r in reference_stats if isinstance(r, str))}"
@@ -112,8 +121,10 @@ def causal_comparison(
     reference = FeedbackReward(_finite_rows(np.array([s.feedback for s in reference_stats])))
     results = {}
     for market in markets:
-        jobs = [(market, trader, REALISM_COMPARISON + i, window, horizons) for i in range(episodes)]
-        rows = parallel_map(_causal_job, jobs, workers, f"{market.name} causal", progress)
+        desc = f"{market.name} causal"
+        rows = _causal_rows(
+            market, trader, REALISM_COMPARISON, episodes, window, horizons, workers, desc, progress
+        )
         stats = [r for r in rows if not isinstance(r, str)]
         broken = [r for r in rows if isinstance(r, str)]
         if len(stats) < 2:  # the market breaks down: a finding to report, not a reason to stop

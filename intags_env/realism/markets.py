@@ -16,12 +16,14 @@ from pathlib import Path
 from ..data.lobster import LobsterData
 from ..envs.background import make_background
 from ..generator.background import GeneratorBackground, trained_window
-from ..generator.evaluate import EpisodeStats, episode_stats
+from ..generator.batch import GeneratorBatch
+from ..generator.evaluate import EpisodeStats, batch_episode_stats, episode_stats
 from ..intags.experiment import ConfoundedTrader
 from ..world import WorldConfig, resolve_config, simulate
 from ..world.config import NS_PER_SECOND
+from ..world.world import WorldError
 
-__all__ = ["MODEL_SUFFIXES", "Market", "causal_episode", "market_session"]
+__all__ = ["MODEL_SUFFIXES", "Market", "causal_episode", "causal_episodes", "market_session"]
 
 #: File suffixes of saved generators (SB3 policy, cWGAN).
 MODEL_SUFFIXES = (".zip", ".pt")
@@ -93,3 +95,31 @@ def causal_episode(
     config = resolve_config(market.spec, end=end)
     warmup_s = (resolve_config(config, start=start).start_ns - config.start_ns) / NS_PER_SECOND
     return episode_stats(config, trader, seed, horizons, warmup_s)
+
+
+_BATCHES: dict[tuple[str, str, str, int], GeneratorBatch] = {}
+
+
+def causal_episodes(
+    market: Market, trader: ConfoundedTrader, seeds: tuple[int, ...], start: str, end: str, horizons: int
+) -> list[EpisodeStats | str]:
+    """:func:`causal_episode` for each seed, or the error of a session that broke down; a generator's
+    sessions run together as one :class:`~intags_env.generator.batch.GeneratorBatch` (each exactly as
+    alone)."""
+    if not market.is_model:
+        out: list[EpisodeStats | str] = []
+        for seed in seeds:
+            try:
+                out.append(causal_episode(market, trader, seed, start, end, horizons))
+            except WorldError as err:
+                out.append(str(err))
+        return out
+    key = (str(market.spec), start, end, len(seeds))
+    if key not in _BATCHES:
+        if len(_BATCHES) >= 2:
+            _BATCHES.clear()
+        background = make_background(str(market.spec), 1, start=start, end=end)
+        _BATCHES[key] = GeneratorBatch.like(background, len(seeds))
+    batch = _BATCHES[key]
+    stats = batch_episode_stats(batch, trader, seeds, horizons)
+    return [str(batch.errors[i]) if i in batch.errors else row for i, row in enumerate(stats)]
