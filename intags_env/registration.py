@@ -19,6 +19,7 @@ VECTOR_ENVIRONMENTS = {
     "intags_env/Execution-v0": "intags_env.envs.vector_execution:ExecutionVectorEnv",
     "intags_env/MarketMaking-v0": "intags_env.envs.vector_market_making:MarketMakingVectorEnv",
     "intags_env/Trading-v0": "intags_env.envs.vector_trading:TradingVectorEnv",
+    "intags_env/WorldAgent-v0": "intags_env.generator.vector_env:WorldAgentVectorEnv",
 }
 
 

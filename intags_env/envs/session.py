@@ -132,18 +132,18 @@ class TradingSession:
     def advance(self, t: int) -> None:
         """Run the market to time ``t``, letting scripted agents act at their decision times on the way."""
         t = min(int(t), self.end_ns)
-        while self._scripted_due(t):
+        while self.scripted_due(t):
             self.world.run_until(min(self._next_scripted))
             self.scripted_turn()
         self.world.run_until(t)
-        self._ran()
+        self.market_moved()
 
     def next_stop(self, t: int) -> int:
         """Where the market must stop on its way to ``t``: the next scripted decision if it is due by
         ``t``, else ``t`` (for running many sessions' markets together, see :func:`advance_sessions`)."""
         return min(min(self._next_scripted, default=t), min(int(t), self.end_ns))
 
-    def _scripted_due(self, t: int) -> bool:
+    def scripted_due(self, t: int) -> bool:
         """Whether a scripted agent decides at or before ``t``."""
         return bool(self._next_scripted) and min(self._next_scripted) <= min(int(t), self.end_ns)
 
@@ -151,7 +151,7 @@ class TradingSession:
         """The scripted agent whose decision is due acts (the market has been run to that time)."""
         j = int(np.argmin(self._next_scripted))
         due = self._next_scripted[j]
-        self._ran()
+        self.market_moved()
         participant = self.n_learners + j
         agent = self.scripted[j]
         if not self.done:
@@ -160,7 +160,7 @@ class TradingSession:
             self.submit(participant, orders, cancel_all=cancel)
         self._next_scripted[j] = due + int(agent.interval_s * NS_PER_SECOND)
 
-    def _ran(self) -> None:
+    def market_moved(self) -> None:
         """The market moved: cached book views are stale, new trades to collect."""
         self._book_fresh = False
         self._top = None
@@ -374,11 +374,11 @@ def advance_sessions(
         run_until(stops)
         still = []
         for i in active:
-            if sessions[i]._scripted_due(ends[i]):
+            if sessions[i].scripted_due(ends[i]):
                 sessions[i].scripted_turn()
                 still.append(i)
             else:
-                sessions[i]._ran()
+                sessions[i].market_moved()
         active = still
 
 

@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from numba.typed import List
 
 from ..data.lobster import LobsterData
 from ..exchange.book import BookState
@@ -231,6 +232,7 @@ class GeneratorBackground:
         actor = getattr(policy, "compiled_actor", None)
         self._compiled = actor is not None
         self._net = actor.net if self._compiled else no_actor()
+        self._nets = List([self._net])  # as the batch kernel takes it
 
     # --- Background interface ---------------------------------------------------------------------
 
@@ -454,5 +456,7 @@ class GeneratorBackground:
     def _sync(self) -> None:
         """Feed the messages recorded since the last call to the feature tracker; the history keeps the
         states after the last ``HISTORY`` messages."""
+        if self.world.n_records == self.state[0][G_SEEN]:
+            return  # nothing new (typing the kernel's arguments costs more than this check)
         while (status := kernels.sync(self._w, self.state)) != WorldStatus.OK:
             self.handle(status)

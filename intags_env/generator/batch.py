@@ -24,7 +24,8 @@ from numba.typed import List
 from ..world.world import WorldError
 from . import kernels
 from .background import GeneratorBackground, OrderPolicy
-from .kernels import AT_LIMIT, IDLE, NEED_ACTION
+from .kernels import AT_LIMIT, IDLE, NEED_ACTION, PLAN_FULL
+from .spec import N_FIELDS
 
 __all__ = ["GeneratorBatch"]
 
@@ -57,11 +58,21 @@ class GeneratorBatch:
         batch._take([b] + [GeneratorBackground(b.policy, **settings) for _ in range(int(n) - 1)])
         return batch
 
+    @classmethod
+    def of(cls, backgrounds: Sequence[GeneratorBackground]) -> GeneratorBatch:
+        """A batch of these backgrounds (one generator: they must share the policy)."""
+        if not backgrounds or any(b.policy is not backgrounds[0].policy for b in backgrounds):
+            raise ValueError("a GeneratorBatch needs backgrounds that share one policy")
+        batch = cls.__new__(cls)
+        batch._take(list(backgrounds))
+        return batch
+
     def _take(self, backgrounds: list[GeneratorBackground]) -> None:
         self.backgrounds = backgrounds
         self.end_ns = backgrounds[0].config.end_ns
         self.errors: dict[int, WorldError] = {}
         self._status = np.zeros(len(backgrounds), np.int64)
+        self._no_actions = np.full((len(backgrounds), 1), -1, np.int64)
         self._lists: tuple[List, List, List, List] | None = None
 
     def __len__(self) -> int:
@@ -85,11 +96,8 @@ class GeneratorBatch:
         self.errors = {}
         self._lists = (List(), List(), List(), List())
         for background in self.backgrounds:
-            worlds, world_rngs, states, rngs = self._lists
-            worlds.append(tuple(background.world.arrays))
-            world_rngs.append(background.world.rng)
-            states.append(background.state)
-            rngs.append(background.rng)
+            for items, item in zip(self._lists, self._kernel_view(background), strict=True):
+                items.append(item)
 
     def run_until(self, t: Sequence[int] | np.ndarray | int) -> None:
         """Session ``i`` advanced to ``t[i]`` (capped at the session end; ``t[i] < 0`` leaves it alone),
@@ -101,18 +109,57 @@ class GeneratorBatch:
         limits[limits >= 0] = np.minimum(limits[limits >= 0], self.end_ns)
         for i in self.errors:
             limits[i] = -1
-        first = self.backgrounds[0]
-        net, compiled = first._net, first._compiled
-        max_msgs = first.world._max_msgs
-        status = self._status
         while True:
-            kernels.step_sessions(*self._lists, limits, max_msgs, net, compiled, status)
-            busy = np.flatnonzero((status != AT_LIMIT) & (status != IDLE))
-            if not len(busy):
+            status = self.advance(limits)
+            need = np.flatnonzero(status == NEED_ACTION)
+            if not len(need):
                 return
-            limits[(status == AT_LIMIT) | (status == IDLE)] = -1  # done: left alone from now on
-            for i in busy:
+            limits[status != NEED_ACTION] = -1  # done: left alone from now on
+            for i in need:
+                self._serve(int(i), NEED_ACTION, limits)
+
+    def advance(self, limits: np.ndarray, actions: np.ndarray | None = None) -> np.ndarray:
+        """One round: session ``i`` (``limits[i] >= 0``) plans ``actions[i]`` (checked orders, int64;
+        a row starting with -1: none) and places its planned orders due by ``limits[i]`` (a compiled
+        policy drawing the next ones). Returns each session's outcome: ``NEED_ACTION`` (its plan is done
+        and its history current: it waits for an action), ``AT_LIMIT`` (run to its limit) or ``IDLE``
+        (left alone, or failed: see ``errors``). Buffers are grown on the way."""
+        if self._lists is None:
+            raise RuntimeError("call reset(seeds) first")
+        limits = np.array(limits, np.int64)
+        for i in self.errors:
+            limits[i] = -1
+        first = self.backgrounds[0]
+        nets, compiled = first._nets, first._compiled
+        max_msgs = first.world._max_msgs
+        if actions is None:
+            actions = self._no_actions
+        else:
+            orders = actions.shape[1] // N_FIELDS
+            for i in np.flatnonzero(actions[:, 0] >= 0):
+                if len(self.backgrounds[i].state[1]) < orders:  # room for a longer plan
+                    self.backgrounds[i]._plan_room(orders)
+                    self._sync(int(i))
+        status, outcome = self._status, np.full(len(self), IDLE, np.int64)
+        while True:
+            kernels.step_sessions(*self._lists, limits, max_msgs, nets, compiled, actions, status)
+            final = (status == AT_LIMIT) | (status == NEED_ACTION)
+            outcome[final] = status[final]
+            stopped = np.flatnonzero(~final & (status != IDLE))
+            if not len(stopped):
+                return outcome
+            limits[final] = -1
+            planned = actions[:, 0] >= 0
+            if planned.any():  # planned once: a resumed call must not plan again
+                actions = actions.copy()
+                actions[(status != PLAN_FULL), 0] = -1
+            for i in stopped:
                 self._serve(int(i), int(status[i]), limits)
+
+    def refresh_one(self, i: int) -> None:
+        """Take session ``i`` as it is now (after its background alone was reset)."""
+        self.errors.pop(i, None)
+        self._sync(i)
 
     def _serve(self, i: int, status: int, limits: np.ndarray) -> None:
         """What session ``i``'s kernel stopped for: its next action (a policy called from Python), a
@@ -126,6 +173,15 @@ class GeneratorBatch:
         except WorldError as err:
             self.errors[i] = err
             limits[i] = -1
-        worlds, _, states, _ = self._lists
-        worlds[i] = tuple(background.world.arrays)  # Python may have replaced arrays
-        states[i] = background.state
+        self._sync(i)
+
+    def _sync(self, i: int) -> None:
+        """The kernel's view of session ``i`` after Python replaced its arrays or generators."""
+        for items, item in zip(self._lists, self._kernel_view(self.backgrounds[i]), strict=True):
+            items[i] = item
+
+    @staticmethod
+    def _kernel_view(background: GeneratorBackground) -> tuple:
+        """A session as :func:`.kernels.step_sessions` takes it: world arrays and generator, generator
+        state and generator."""
+        return tuple(background.world.arrays), background.world.rng, background.state, background.rng

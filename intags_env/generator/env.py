@@ -18,6 +18,7 @@ episode is rewarded on the part of the session it reached.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,10 +29,12 @@ from ..envs.session import TradingSession
 from ..intags.experiment import ConfoundedTrader, collect_feedback, trajectory, trajectory_feedback
 from ..world import WorldConfig, resolve_config
 from .background import GeneratorBackground
+from .batch import GeneratorBatch
+from .kernels import AT_LIMIT
 from .reward import FeedbackReward
 from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY, N_FIELDS
 
-__all__ = ["WorldAgentEnv", "default_trader", "real_feedback"]
+__all__ = ["WorldAgentEnv", "default_trader", "place_orders", "real_feedback"]
 
 WORST_REWARD = -2.0
 DEFAULT_CACHE = Path.home() / ".cache" / "intags_env"
@@ -130,9 +133,11 @@ class WorldAgentEnv(gym.Env):
             )
         if real_set.ndim != 2 or real_set.shape[1] != horizons:
             raise ValueError(f"real_set must have shape (n, {horizons}), got {real_set.shape}")
+        self.real_set = real_set
         self.reward_fn = FeedbackReward(real_set, buffer=reward_buffer)
         self.background = GeneratorBackground(None, real=real, start=start, end=end, n_external=1)
         self.session = TradingSession(self.background, n_learners=0, scripted=[self.trader])
+        self._batch = GeneratorBatch.of([self.background])  # the session kernel's view of it
         self.max_orders = max_orders
         dim = HISTORY * len(FEATURE_NAMES)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
@@ -144,6 +149,7 @@ class WorldAgentEnv(gym.Env):
         super().reset(seed=seed)
         session_seed = int(self.np_random.integers(2**63 - 1)) if seed is None else seed
         self.session.reset(session_seed, scripted_from=self.session.start_ns)
+        self._batch.refresh()
         self._orders = 0
         self._episode_over = False
         return self.background.observation(), {}
@@ -152,6 +158,12 @@ class WorldAgentEnv(gym.Env):
         """Place the action's orders and advance the market. After a step that returned ``terminated`` or
         ``truncated`` (or before the first ``reset``) it raises ``RuntimeError``: the generator would keep
         trading past the session's end and its episode be scored (and enter the reward's buffer) again."""
+        place_orders([self], self._batch, [0], self.check_action(action)[None])
+        return self.finish_step()
+
+    def check_action(self, action: np.ndarray) -> np.ndarray:
+        """The first half of a step: the action checked (``ValueError`` naming it), as int64. Its
+        orders are then placed by :func:`place_orders`, each its inter-arrival time after the previous."""
         if self._episode_over:
             raise RuntimeError(
                 f"{type(self).__name__}.step() called after the episode ended (terminated or truncated) "
@@ -164,20 +176,23 @@ class WorldAgentEnv(gym.Env):
                 f"invalid action {action!r}: expected {len(nvec)} ints ({self.orders_per_step} orders of "
                 f"the {N_FIELDS} fields of intags_env.generator.spec) in [0, {list(ACTION_NVEC)})"
             )
-        bg = self.background
-        for order in a.reshape(self.orders_per_step, N_FIELDS):
-            self.session.advance(bg.clock + bg.delay_ns(order))
-            if self.session.done:
-                break
-            bg.act(order)
-            self._orders += 1
-        terminated = self.session.done
-        truncated = not terminated and self._orders >= self.max_orders
+        return a.astype(np.int64).reshape(-1)
+
+    def finish_step(self) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """The second half of a step, once :func:`place_orders` placed the orders: observation, reward
+        and the episode's end. A generator that ran away (``MAX_BURST`` orders within
+        ``RUNAWAY_SPAN_NS``) truncates its episode, as ``max_orders`` does."""
+        self._orders = self.background.n_orders
+        runaway = self._batch.errors.get(0)
+        terminated = self.session.done and runaway is None
+        truncated = not terminated and (self._orders >= self.max_orders or runaway is not None)
         reward, info = 0.0, {}
         if terminated or truncated:
             self._episode_over = True
             reward, info = self._episode_reward()
-        return bg.observation(), reward, terminated, truncated, info
+            if runaway is not None:
+                info["runaway"] = str(runaway)
+        return self.background.observation(), reward, terminated, truncated, info
 
     def _episode_reward(self) -> tuple[float, dict[str, Any]]:
         info: dict[str, Any] = {"orders": self._orders, "noop_cancels": self.background.n_noop_cancels}
@@ -191,3 +206,30 @@ class WorldAgentEnv(gym.Env):
             return WORST_REWARD, info
         info["feedback"] = f
         return self.reward_fn(f), info
+
+
+def place_orders(
+    envs: Sequence[WorldAgentEnv], batch: GeneratorBatch, indices: Sequence[int], actions: np.ndarray
+) -> None:
+    """The orders of ``actions[i]`` (checked, int64, one row per env) placed for ``envs[i]``, ``i`` in
+    ``indices`` (``batch`` holds their backgrounds in order): each market advanced together with the
+    others, stopping for the experimental trader's decisions on the way; a market whose session ends
+    first places no more."""
+    active = list(indices)
+    rows: np.ndarray | None = np.full_like(actions, -1)
+    rows[active] = actions[active]
+    while active:
+        limits = np.full(len(batch), -1, np.int64)
+        for i in active:
+            limits[i] = envs[i].session.next_stop(envs[i].session.end_ns)
+        status = batch.advance(limits, rows)
+        rows = None  # planned once
+        still = []
+        for i in active:
+            session = envs[i].session
+            if status[i] == AT_LIMIT and session.scripted_due(session.end_ns):
+                session.scripted_turn()
+                still.append(i)
+            else:  # its orders placed, or the session over, or the generator broke down
+                session.market_moved()
+        active = still

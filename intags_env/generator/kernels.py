@@ -591,11 +591,17 @@ def _run(w, wrng, t, max_msgs):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def step_sessions(worlds, world_rngs, gens, rngs, limits, max_msgs, net, has_net, status):
+def step_sessions(worlds, world_rngs, gens, rngs, limits, max_msgs, nets, has_net, actions, status):
     """:func:`advance` of every session ``i`` with ``limits[i] >= 0`` to ``limits[i]`` (``status[i]``
-    its outcome); a session with ``limits[i] < 0`` is left alone (``IDLE``)."""
+    its outcome), after planning ``actions[i]`` now when ``actions[i, 0] >= 0``; a session with
+    ``limits[i] < 0`` is left alone (``IDLE``). ``nets``: a typed List holding the one compiled actor (a
+    List because Numba types it at once, a tuple of arrays costs ~40 us per call to type)."""
+    net = nets[0]
     for i in range(len(worlds)):
         if limits[i] < 0:
             status[i] = IDLE
+            continue
+        if actions[i, 0] >= 0 and not plan(gens[i], actions[i], worlds[i][8][W_CLOCK], rngs[i]):
+            status[i] = PLAN_FULL
             continue
         status[i] = advance(worlds[i], world_rngs[i], gens[i], rngs[i], limits[i], max_msgs, net, has_net)
