@@ -13,6 +13,9 @@ second of wall time in INTAGS episodes (``rmsc04`` 09:35-09:45, the default expe
 (``batch_episode_stats``; the sessions' resets, which simulate the real market's morning, are timed
 apart as ``generator_episode_reset_s``). The generator is cloned here first (``--model`` to use one).
 
+``world_agent_steps_per_s_1`` / ``_N``: ``WorldAgent-v0`` (the generator as the learner) alone and in its
+vector form, random orders.
+
 Run: ``python benchmarks/vector.py [--worlds 64] [--steps 300]`` or ``--quick`` (8 worlds, 50 steps).
 """
 
@@ -144,6 +147,38 @@ def generator_sessions(model: Path, n: int, episodes: int, end: str) -> tuple[fl
     return orders / running, resetting / episodes
 
 
+def world_agent(n: int, steps: int) -> float:
+    """``WorldAgent-v0`` steps per second: random orders (delays under 0.3 s), ``n`` envs (1: the
+    single environment, else its vector form), rmsc04 09:35-09:45, after 50 warm-up steps."""
+    from intags_env.generator.env import WorldAgentEnv
+    from intags_env.generator.spec import ACTION_NVEC, F
+
+    real = np.random.default_rng(0).normal(size=(40, 5)) * 2e-5
+    kwargs = {"real_set": real, "start": "09:35", "end": "09:45"}
+    rng = np.random.default_rng(0)
+    actions = rng.integers(0, ACTION_NVEC, size=(steps + 50, n, len(ACTION_NVEC)))
+    for field in ("limit_delay", "market_delay", "cancel_delay"):
+        actions[..., F[field]] = rng.integers(0, 10, size=(steps + 50, n))
+    if n == 1:
+        env = WorldAgentEnv(**kwargs)
+        env.reset(seed=0)
+        step = lambda a: env.step(a[0])[2:4]  # noqa: E731
+    else:
+        env = gym.make_vec(
+            "intags_env/WorldAgent-v0", num_envs=n, vectorization_mode="vector_entry_point", **kwargs
+        )
+        env.reset(seed=0)
+        step = lambda a: env.step(a)[2:4]  # noqa: E731
+    for a in actions[:50]:
+        step(a)
+    started = time.perf_counter()
+    for a in actions[50:]:
+        terminated, truncated = step(a)
+        if n == 1 and (terminated or truncated):
+            env.reset()
+    return n * steps / (time.perf_counter() - started)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -159,6 +194,11 @@ def main() -> None:
         generator_sessions(model, 2, 2, "09:36")  # compile (cached) and warm up
         one = [generator_sessions(model, 1, 2 if args.quick else 8, end) for _ in range(repeats)]
         many = [generator_sessions(model, n, n, end) for _ in range(repeats)]
+    world_agent(1, 5), world_agent(2, 5)  # compile and warm up
+    rows_world_agent = {
+        "WorldAgent-v0 single": [world_agent(1, steps * 4) for _ in range(repeats)],
+        f"WorldAgent-v0 vector x{n}": [world_agent(n, steps) for _ in range(repeats)],
+    }
     batched(2, 2), one_by_one(2, 2), single_env(10), vector_env(2, 2)  # compile (cached) and warm up
     rows = {
         "Execution-v0 single": [],
@@ -177,6 +217,7 @@ def main() -> None:
         rows[f"Trading-v0 vector x{n}"].append(vector_env(n, steps, "intags_env/Trading-v0"))
         rows["worlds one by one"].append(one_by_one(n, steps))
         rows["WorldBatch"].append(batched(n, steps))
+    rows.update(rows_world_agent)
     gen_n = f"GeneratorBatch x{n} (orders/s)"
     rows[GEN_1] = [r[0] for r in one]
     rows[gen_n] = [r[0] for r in many]
@@ -203,6 +244,8 @@ def main() -> None:
                 "world_steps_per_s_1": median["worlds one by one"],
                 f"world_steps_per_s_{n}": median["WorldBatch"],
                 "world_batch_speedup": world_speedup,
+                "world_agent_steps_per_s_1": median["WorldAgent-v0 single"],
+                f"world_agent_steps_per_s_{n}": median[f"WorldAgent-v0 vector x{n}"],
                 "generator_orders_per_s_1": median[GEN_1],
                 f"generator_orders_per_s_{n}": median[gen_n],
                 "generator_batch_speedup": generator_speedup,

@@ -63,6 +63,7 @@ BENCHMARKS = {
             "world_batch_speedup",
             "generator_orders_per_s_1",
             "generator_orders_per_s_8",
+            "world_agent_steps_per_s_8",
         ),
     ),
     # outputs under --out

@@ -24,7 +24,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from numba.typed import List
 
 from ..data.lobster import LobsterData
 from ..exchange.book import BookState
@@ -33,6 +32,7 @@ from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
 from ..world import World, WorldConfig, resolve_config
 from ..world.layout import MAX_OPEN_ORDERS, WorldStatus
 from ..world.state import grow_records
+from ..world.typed_lists import list_of
 from ..world.world import SimulationResult, WorldArrays, WorldError
 from . import kernels
 from .decoder import OrderDecoder, draw_delay_ns
@@ -232,7 +232,7 @@ class GeneratorBackground:
         actor = getattr(policy, "compiled_actor", None)
         self._compiled = actor is not None
         self._net = actor.net if self._compiled else no_actor()
-        self._nets = List([self._net])  # as the batch kernel takes it
+        self._nets = list_of(self._net)  # as the batch kernel takes it
 
     # --- Background interface ---------------------------------------------------------------------
 

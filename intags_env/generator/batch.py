@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numba.typed import List
 
+from ..world.typed_lists import append, list_of, set_item
 from ..world.world import WorldError
 from . import kernels
 from .background import GeneratorBackground, OrderPolicy
@@ -94,10 +95,11 @@ class GeneratorBatch:
         """Take the sessions as they are now: after their backgrounds were reset one by one (each
         ``TradingSession.reset`` resets its own), before :meth:`run_until`."""
         self.errors = {}
-        self._lists = (List(), List(), List(), List())
-        for background in self.backgrounds:
-            for items, item in zip(self._lists, self._kernel_view(background), strict=True):
-                items.append(item)
+        views = [self._kernel_view(b) for b in self.backgrounds]
+        self._lists = tuple(list_of(column[0]) for column in zip(*views, strict=True))
+        for view in views[1:]:
+            for items, item in zip(self._lists, view, strict=True):
+                append(items, item)
 
     def run_until(self, t: Sequence[int] | np.ndarray | int) -> None:
         """Session ``i`` advanced to ``t[i]`` (capped at the session end; ``t[i] < 0`` leaves it alone),
@@ -178,7 +180,7 @@ class GeneratorBatch:
     def _sync(self, i: int) -> None:
         """The kernel's view of session ``i`` after Python replaced its arrays or generators."""
         for items, item in zip(self._lists, self._kernel_view(self.backgrounds[i]), strict=True):
-            items[i] = item
+            set_item(items, i, item)
 
     @staticmethod
     def _kernel_view(background: GeneratorBackground) -> tuple:

@@ -22,6 +22,7 @@ from .config import WorldConfig
 from .layout import WorldStatus
 from .loop import participant_step
 from .state import grow_records
+from .typed_lists import append, list_of, set_item
 from .world import World, WorldError, depth_both
 
 __all__ = ["WorldBatch"]
@@ -79,10 +80,10 @@ class WorldBatch:
             raise ValueError(f"need one seed per world ({len(self.worlds)}), got {len(seeds)}")
         for world, seed in zip(self.worlds, seeds):
             world.reset(seed)
-        self._arrays, self._rngs = List(), List()
-        for world in self.worlds:
-            self._arrays.append(tuple(world.arrays))
-            self._rngs.append(world.rng)
+        self._arrays, self._rngs = list_of(tuple(self.worlds[0].arrays)), list_of(self.worlds[0].rng)
+        for world in self.worlds[1:]:
+            append(self._arrays, tuple(world.arrays))
+            append(self._rngs, world.rng)
 
     def reset_world(self, i: int, seed: int | None) -> None:
         """World ``i`` alone to the session start with ``seed`` (an environment's autoreset)."""
@@ -154,8 +155,8 @@ class WorldBatch:
 
     def _sync(self, i: int) -> None:
         """The kernel's view of world ``i`` after Python replaced its arrays or generator."""
-        self._arrays[i] = tuple(self.worlds[i].arrays)
-        self._rngs[i] = self.worlds[i].rng
+        set_item(self._arrays, i, tuple(self.worlds[i].arrays))
+        set_item(self._rngs, i, self.worlds[i].rng)
 
     def _require(self) -> None:
         if self._arrays is None:
