@@ -10,7 +10,9 @@ then on every background order comes from the generator.
 The generator is either a policy (``policy(observation, rng) -> action``; the background then runs on
 its own) or, with ``policy=None``, driven from outside one order at a time through :meth:`act` (the
 ``WorldAgent-v0`` environment does that), or replays a stream of actions open loop (:meth:`replay`).
-Actions and observations follow :mod:`.spec`; :mod:`.decoder` turns an action into a message.
+Actions and observations follow :mod:`.spec`; :mod:`.decoder` turns an action into a message. The
+session itself (planning, decoding, placing, the state features, and sampling a policy with a compiled
+actor) runs in Numba (:mod:`.kernels`); :class:`~.batch.GeneratorBatch` runs many sessions per call.
 
 The generator's orders are spread over ``n_slots`` exchange owner slots (each tracks at most
 ``MAX_OPEN_ORDERS`` live orders); together they are one market participant.
