@@ -627,3 +627,41 @@ def participant_step(
             book_out[side_i, 0, j] = scratch[0, j] if j < found else -1
             book_out[side_i, 1, j] = scratch[1, j] if j < found else 0
     return WorldStatus.OK, 2
+
+
+# --- the entry points on typed Lists ------------------------------------------------------------------
+# Numba types each argument of a call from Python: 22 arrays and a Generator (unboxed through ctypes) cost
+# ~17 us a call, more than a short step itself; a typed List carries its type, and the same call through
+# one-element Lists of the arrays' tuple and of the Generator costs ~5 us (measured). ``World`` keeps such
+# Lists (rebuilt whenever its arrays or generator are replaced) and calls these.
+
+
+@entry
+def run_until_listed(worlds, rngs, t_stop, max_msgs_per_decision):  # pragma: no cover - compiled
+    """``run_until`` of the world in ``worlds[0]`` with the generator ``rngs[0]``."""
+    w = worlds[0]
+    return run_until(
+        w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14],
+        w[15], w[16], w[17], w[18], w[19], w[20], w[21], rngs[0], t_stop, max_msgs_per_decision,
+    )  # fmt: skip
+
+
+@entry
+def submit_listed(worlds, msgs, time):  # pragma: no cover - compiled
+    """``submit`` to the world in ``worlds[0]``."""
+    w = worlds[0]
+    return submit(
+        w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[12], w[14], w[16], w[17],
+        w[18], w[19], w[20], msgs, time,
+    )  # fmt: skip
+
+
+@entry
+def participant_step_listed(worlds, rngs, msgs, cancel_owner, t_stop, max_msgs_per_decision, book_out):
+    """``participant_step`` of the world in ``worlds[0]`` with the generator ``rngs[0]``."""
+    w = worlds[0]
+    return participant_step(
+        w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14],
+        w[15], w[16], w[17], w[18], w[19], w[20], w[21], rngs[0], msgs, cancel_owner, t_stop,
+        max_msgs_per_decision, book_out,
+    )  # fmt: skip

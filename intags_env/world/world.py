@@ -32,10 +32,11 @@ from .layout import (
     AgentType,
     WorldStatus,
 )
-from .loop import participant_step, run_until, submit
+from .loop import participant_step_listed, run_until_listed, submit_listed
 from .market import compact_open_orders
 from .presets import resolve_config
 from .state import WorldArrays, build_world, grow_records, max_messages_per_decision
+from .typed_lists import list_of
 
 
 class WorldError(RuntimeError):
@@ -114,6 +115,23 @@ class World:
         self.arrays: WorldArrays | None = None
         self.seed: int | None = None
 
+    @property
+    def arrays(self) -> WorldArrays | None:
+        """Every array of the running world (None before the first reset)."""
+        return self._arrays
+
+    @arrays.setter
+    def arrays(self, arrays: WorldArrays | None) -> None:
+        self._arrays = arrays
+        # the kernels' view: one-element typed Lists of the arrays' tuple and of the generator, as the
+        # ``*_listed`` entry points of ``loop`` take them (the generator is set before the arrays)
+        self._listed = None if arrays is None else (list_of(tuple(arrays)), list_of(self.rng))
+
+    def _kernel_view(self) -> tuple:
+        """The typed Lists the ``*_listed`` entry points take (see the ``arrays`` setter)."""
+        self._require()
+        return self._listed
+
     # --- running ---------------------------------------------------------------------------------------
 
     def reset(self, seed: int | None = None) -> None:
@@ -126,7 +144,8 @@ class World:
         """Advance the background to time ``t`` (ns after midnight; capped at the session end)."""
         a = self._require()
         while True:
-            status = run_until(*a, self.rng, int(t), self._max_msgs)
+            worlds, rngs = self._kernel_view()
+            status = run_until_listed(worlds, rngs, int(t), self._max_msgs)
             if status == WorldStatus.RECORD_FULL:
                 a = self.arrays = grow_records(a)
                 continue
@@ -155,28 +174,7 @@ class World:
             )
         done = 0
         while done < len(messages):
-            status, n = submit(
-                a.sc,
-                a.lv,
-                a.bk,
-                a.od,
-                a.ht,
-                a.ssc,
-                a.slv,
-                a.sbk,
-                a.ws,
-                a.wf,
-                a.heap,
-                a.ag_i,
-                a.ag_orders,
-                a.ev,
-                a.rec,
-                a.rec_book,
-                a.trades,
-                a.scratch,
-                messages[done:],
-                self.clock,
-            )
+            status, n = submit_listed(self._kernel_view()[0], messages[done:], self.clock)
             done += n
             if status == WorldStatus.RECORD_FULL:
                 a = self.arrays = grow_records(a)
@@ -188,8 +186,9 @@ class World:
         run to ``t``, the best levels written to ``book_out`` (see ``loop.participant_step``) — one call."""
         a = self._require()
         while True:
-            status, phase = participant_step(
-                *a, self.rng, messages, int(cancel_owner), int(t), self._max_msgs, book_out
+            worlds, rngs = self._kernel_view()
+            status, phase = participant_step_listed(
+                worlds, rngs, messages, int(cancel_owner), int(t), self._max_msgs, book_out
             )
             if status == WorldStatus.RECORD_FULL and phase == 0:
                 a = self.arrays = grow_records(a)
