@@ -205,9 +205,10 @@ class World:
 
     @property
     def clock(self) -> int:
-        if self.arrays is None:
+        a = self._arrays  # read many times a step: the attribute, not the property
+        if a is None:
             raise RuntimeError("call reset(seed) first")
-        return int(self.arrays.ws[W_CLOCK])
+        return int(a.ws[W_CLOCK])
 
     @property
     def done(self) -> bool:
