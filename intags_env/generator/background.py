@@ -76,6 +76,7 @@ BURST_CAP = 100
 MAX_BURST = 1000
 RUNAWAY_SPAN_NS = 10_000_000  # 10 ms
 _NO_EXACT = np.zeros(4, np.int64)
+_NO_ACTION = np.full((1, 1), -1, np.int64)  # a session kernel call that plans nothing
 
 
 def _order_type(action: np.ndarray) -> int:
@@ -259,16 +260,29 @@ class GeneratorBackground:
             self.world.run_until(t)
             return
         max_msgs = self.world._max_msgs
+        limit, status = np.array([t], np.int64), np.zeros(1, np.int64)
         while True:
-            status = kernels.advance(
-                self._w, self.world.rng, self.state, self.rng, t, max_msgs, self._net, self._compiled
-            )
-            if status == AT_LIMIT:
+            worlds, world_rngs = self.world._kernel_view()
+            states, rngs = self._kernel_view()
+            kernels.step_sessions(
+                worlds, world_rngs, states, rngs, limit, max_msgs, self._nets, self._compiled,
+                _NO_ACTION, status,
+            )  # fmt: skip
+            if status[0] == AT_LIMIT:
                 return
-            if status == NEED_ACTION:
+            if status[0] == NEED_ACTION:
                 self.plan(self.policy(self.state[4].reshape(-1).copy(), self.rng))
             else:
-                self.handle(status)
+                self.handle(int(status[0]))
+
+    def _kernel_view(self) -> tuple:
+        """One-element typed Lists of the generator state and of its random generator, as the session
+        kernel takes them (Numba types a List at once, a tuple of arrays per call), rebuilt when either
+        was replaced."""
+        view = getattr(self, "_listed", None)
+        if view is None or view[0] is not self.state or view[1] is not self.rng:
+            view = self._listed = (self.state, self.rng, list_of(self.state), list_of(self.rng))
+        return view[2], view[3]
 
     def submit(self, messages: np.ndarray) -> None:
         self.world.submit(messages)
