@@ -86,3 +86,29 @@ def test_bad_vector_arguments_are_refused() -> None:
         vec.step(np.zeros((3, len(ACTION_NVEC)), np.int64))
     with pytest.raises(ValueError, match="one seed per environment"):
         vec.reset(seed=[1])
+
+
+def test_a_runaway_generator_truncates_its_episode_alone_and_in_the_vector_form() -> None:
+    """Orders all due "now" run away (MAX_BURST orders within RUNAWAY_SPAN_NS): the episode is truncated
+    and says why; in the vector form only that sub-environment, which then autoresets."""
+    now = np.zeros(len(ACTION_NVEC), np.int64)  # a limit order at the own touch, delay bucket 0
+    now[F["limit_price"]] = 5
+    kwargs = {**KWARGS, "max_orders": 5000}
+    single = WorldAgentEnv(**kwargs)
+    single.reset(seed=0)
+    steps = 0
+    terminated = truncated = False
+    while not (terminated or truncated) and steps < 2000:
+        _, _, terminated, truncated, info = single.step(now)
+        steps += 1
+    assert truncated and not terminated and "runaway generator" in info["runaway"] and steps <= 1100
+    vec = WorldAgentVectorEnv(2, **kwargs)
+    vec.reset(seed=0)
+    calm = now.copy()
+    calm[F["limit_delay"]] = 6  # 10-30 ms apart: ~20 s of market for these steps
+    for _ in range(steps):
+        _, _, terminated, truncated, info = vec.step(np.stack([now, calm]))
+    assert truncated.tolist() == [True, False] and not terminated.any()
+    assert "runaway generator" in info["runaway"][0]
+    _, rewards, terminated, truncated, _ = vec.step(np.stack([now, calm]))  # the next-step autoreset
+    assert rewards[0] == 0 and not truncated[0] and not vec.envs[0].runaway

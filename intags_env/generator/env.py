@@ -27,7 +27,7 @@ import numpy as np
 
 from ..envs.session import TradingSession
 from ..intags.experiment import ConfoundedTrader, collect_feedback, trajectory, trajectory_feedback
-from ..world import WorldConfig, resolve_config
+from ..world import WorldConfig, WorldError, resolve_config
 from .background import GeneratorBackground
 from .batch import GeneratorBatch
 from .kernels import AT_LIMIT
@@ -138,6 +138,8 @@ class WorldAgentEnv(gym.Env):
         self.background = GeneratorBackground(None, real=real, start=start, end=end, n_external=1)
         self.session = TradingSession(self.background, n_learners=0, scripted=[self.trader])
         self._batch = GeneratorBatch.of([self.background])  # the session kernel's view of it
+        self._batch_stale = True  # refreshed at the first step after a reset (a vector env has its own)
+        self.runaway: WorldError | None = None  # why the generator broke down this episode, if it did
         self.max_orders = max_orders
         dim = HISTORY * len(FEATURE_NAMES)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
@@ -149,7 +151,8 @@ class WorldAgentEnv(gym.Env):
         super().reset(seed=seed)
         session_seed = int(self.np_random.integers(2**63 - 1)) if seed is None else seed
         self.session.reset(session_seed, scripted_from=self.session.start_ns)
-        self._batch.refresh()
+        self._batch_stale = True
+        self.runaway = None
         self._orders = 0
         self._episode_over = False
         return self.background.observation(), {}
@@ -158,7 +161,11 @@ class WorldAgentEnv(gym.Env):
         """Place the action's orders and advance the market. After a step that returned ``terminated`` or
         ``truncated`` (or before the first ``reset``) it raises ``RuntimeError``: the generator would keep
         trading past the session's end and its episode be scored (and enter the reward's buffer) again."""
-        place_orders([self], self._batch, [0], self.check_action(action)[None])
+        action = self.check_action(action)
+        if self._batch_stale:
+            self._batch.refresh()
+            self._batch_stale = False
+        place_orders([self], self._batch, [0], action[None])
         return self.finish_step()
 
     def check_action(self, action: np.ndarray) -> np.ndarray:
@@ -183,7 +190,7 @@ class WorldAgentEnv(gym.Env):
         and the episode's end. A generator that ran away (``MAX_BURST`` orders within
         ``RUNAWAY_SPAN_NS``) truncates its episode, as ``max_orders`` does."""
         self._orders = self.background.n_orders
-        runaway = self._batch.errors.get(0)
+        runaway = self.runaway
         terminated = self.session.done and runaway is None
         truncated = not terminated and (self._orders >= self.max_orders or runaway is not None)
         reward, info = 0.0, {}
@@ -227,6 +234,7 @@ def place_orders(
         still = []
         for i in active:
             session = envs[i].session
+            envs[i].runaway = batch.errors.get(i)
             if status[i] == AT_LIMIT and session.scripted_due(session.end_ns):
                 session.scripted_turn()
                 still.append(i)
