@@ -195,6 +195,7 @@ class GeneratorBackground:
         )
         self.decoder = OrderDecoder(self._owners, n_slots * MAX_OPEN_ORDERS, n_levels, state=self.state)
         self.rng = np.random.default_rng(0)
+        self._listed: tuple | None = None  # see _kernel_view
 
     @classmethod
     def from_model(
@@ -279,7 +280,7 @@ class GeneratorBackground:
         """One-element typed Lists of the generator state and of its random generator, as the session
         kernel takes them (Numba types a List at once, a tuple of arrays per call), rebuilt when either
         was replaced."""
-        view = getattr(self, "_listed", None)
+        view = self._listed
         if view is None or view[0] is not self.state or view[1] is not self.rng:
             view = self._listed = (self.state, self.rng, list_of(self.state), list_of(self.rng))
         return view[2], view[3]

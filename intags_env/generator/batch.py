@@ -104,13 +104,7 @@ class GeneratorBatch:
     def run_until(self, t: Sequence[int] | np.ndarray | int) -> None:
         """Session ``i`` advanced to ``t[i]`` (capped at the session end; ``t[i] < 0`` leaves it alone),
         the generator placing its orders on the way. A session that fails is recorded in ``errors``."""
-        if self._lists is None:
-            raise RuntimeError("call reset(seeds) first")
-        n = len(self.backgrounds)
-        limits = np.broadcast_to(np.asarray(t, np.int64), (n,)).copy()
-        limits[limits >= 0] = np.minimum(limits[limits >= 0], self.end_ns)
-        for i in self.errors:
-            limits[i] = -1
+        limits = np.minimum(np.broadcast_to(np.asarray(t, np.int64), (len(self),)), self.end_ns)
         while True:
             status = self.advance(limits)
             need = np.flatnonzero(status == NEED_ACTION)

@@ -15,8 +15,6 @@ keeps torch.
 
 from __future__ import annotations
 
-import bisect
-import math
 from typing import Any
 
 import numpy as np
@@ -70,7 +68,6 @@ class NumpyActor:
         self.edges = [int(e) for e in policy.spread_edges]
         nvec = np.asarray(policy.action_space.nvec, np.int64)
         starts = np.concatenate([[0], np.cumsum(nvec)[:-1]]).astype(np.int64)
-        self._spread, self._two_sided = _SPREAD, _TWO_SIDED
         self.net = (
             np.asarray(ops, np.int64).reshape(-1, 3),
             weights,
@@ -85,15 +82,12 @@ class NumpyActor:
 
     def bucket(self, obs: np.ndarray) -> int:
         """The adapter bucket of ``obs`` (as ``GeneratorPolicy.spread_bucket``)."""
-        last = len(self.edges) - 1
-        if not obs[self._two_sided] > 0.5:
-            return last
-        ticks = round(math.expm1(float(obs[self._spread])))
-        return min(max(bisect.bisect_right(self.edges, ticks) - 1, 0), last)
+        return int(
+            spread_bucket(np.ascontiguousarray(obs, dtype=np.float32).reshape(-1), self.net[4], self.net[7])
+        )
 
     def _states(self, observation: np.ndarray) -> np.ndarray:
-        obs = np.ascontiguousarray(observation, dtype=np.float32).reshape(self.history, self.n_features)
-        return obs
+        return np.ascontiguousarray(observation, dtype=np.float32).reshape(self.history, self.n_features)
 
     def logits(self, observation: np.ndarray) -> np.ndarray:
         """The adapted action logits for one observation, float64."""
@@ -147,6 +141,17 @@ def _activate(x, op):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def spread_bucket(flat, edges, columns):  # pragma: no cover - compiled
+    """The adapter bucket of a flat observation: its latest state's spread in ticks among ``edges``
+    (``columns``: where the log spread and the two-sided flag are); a one-sided book is the last."""
+    last = edges.shape[0] - 1
+    if not flat[columns[1]] > 0.5:
+        return last
+    ticks = np.round(np.expm1(np.float64(flat[columns[0]])))
+    return min(max(np.searchsorted(edges, ticks, side="right") - 1, 0), last)
+
+
+@njit(cache=True)
 def actor_logits(net, states, out):  # pragma: no cover - compiled
     """The adapted logits of one observation (``states``: ``(HISTORY, n_features)`` float32) into
     ``out`` (float64), as ``GeneratorPolicy.action_logits``."""
@@ -171,12 +176,7 @@ def actor_logits(net, states, out):  # pragma: no cover - compiled
             x = np.dot(weights[ops[j, 2]], x) + biases[ops[j, 2]]
         else:
             x = _activate(x, ops[j, 1])
-    flat = states.reshape(-1)
-    last = edges.shape[0] - 1
-    bucket = last
-    if flat[net[7][1]] > 0.5:
-        ticks = np.round(np.expm1(np.float64(flat[net[7][0]])))
-        bucket = min(max(np.searchsorted(edges, ticks, side="right") - 1, 0), last)
+    bucket = spread_bucket(states.reshape(-1), edges, net[7])
     for k in range(x.shape[0]):
         out[k] = np.float64(x[k] + offsets[bucket, k])
 
