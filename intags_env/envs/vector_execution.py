@@ -31,36 +31,49 @@ _GTC, _IOC = int(Flag.GTC), int(Flag.IOC)
 
 
 @njit(cache=True)
+def execution_order(msgs, j, size_i, price_i, left, steps_left, side, bid, ask, base, mid0, multipliers):
+    """``ExecutionEnv._orders`` of one decision into ``msgs[j]`` (kind, price, flags, qty, side); returns
+    how many orders it wrote (0 or 1). ``bid``/``ask`` in ticks, -1 for an empty side."""
+    qty = min(left, np.int64(np.rint(multipliers[size_i] * left / steps_left)))
+    if qty <= 0:
+        return 0
+    own, other = (bid, ask) if side > 0 else (ask, bid)
+    m = msgs[j]
+    m["qty"] = qty
+    m["side"] = side
+    if price_i == _MARKET or (price_i == _CROSS and other < 0):
+        m["kind"], m["price"], m["flags"] = _KIND_MARKET, 0, 0
+    elif price_i == _CROSS:
+        m["kind"], m["price"], m["flags"] = _KIND_LIMIT, other, _IOC
+    else:
+        if own >= 0:
+            touch = own + base
+        elif other >= 0:
+            touch = other + base - side
+        else:
+            touch = np.int64(mid0)
+        price = touch if price_i == _JOIN else touch - side
+        m["kind"], m["price"], m["flags"] = _KIND_LIMIT, max(1, price) - base, _GTC
+    return 1
+
+
+@njit(cache=True)
+def execution_extra(o, quantity, filled, cost_and_fees, mid0):
+    """``ExecutionEnv._extra``: the fraction left and the shortfall so far (10 bps), into ``o[7:9]``."""
+    o[7] = (quantity - filled) / quantity
+    o[8] = cost_and_fees / (quantity * mid0) * 1e3
+
+
+@njit(cache=True)
 def _orders_kernel(
     actions, live, quantity, state, k, n_steps, side, book, base, mid0, multipliers, msgs, counts
 ):
     """``ExecutionEnv._orders`` of every live sub-environment, into ``msgs[i, 0]`` (``counts[i]`` 0 or 1)."""
     for i in live:
         left = quantity - np.int64(state[i, FILLED])
-        steps_left = max(1, n_steps - k[i])
-        qty = min(left, np.int64(np.rint(multipliers[actions[i, 0]] * left / steps_left)))
-        if qty <= 0:
-            continue
-        bid, ask = book[i, 0, 0, 0], book[i, 1, 0, 0]
-        own, other = (bid, ask) if side > 0 else (ask, bid)  # ticks, -1: an empty side
-        price_i = actions[i, 1]
-        m = msgs[i, 0]
-        m["qty"] = qty
-        m["side"] = side
-        counts[i] = 1
-        if price_i == _MARKET or (price_i == _CROSS and other < 0):
-            m["kind"], m["price"], m["flags"] = _KIND_MARKET, 0, 0
-        elif price_i == _CROSS:
-            m["kind"], m["price"], m["flags"] = _KIND_LIMIT, other, _IOC
-        else:
-            if own >= 0:
-                touch = own + base
-            elif other >= 0:
-                touch = other + base - side
-            else:
-                touch = np.int64(mid0[i])
-            price = touch if price_i == _JOIN else touch - side
-            m["kind"], m["price"], m["flags"] = _KIND_LIMIT, max(1, price) - base, _GTC
+        counts[i] = execution_order(msgs[i], 0, actions[i, 0], actions[i, 1], left, max(1, n_steps - k[i]),
+                                    side, book[i, 0, 0, 0], book[i, 1, 0, 0], base, mid0[i],
+                                    multipliers)  # fmt: skip
 
 
 @njit(cache=True)
@@ -72,8 +85,7 @@ def _observe(
         o = out[i]
         market_features(o, book[i], base, k[i], n_steps, last_mid[i], mid0[i], volume[i], volume_scale,
                         acc[i, INVENTORY], inv_scale)  # fmt: skip
-        o[7] = (quantity - state[i, FILLED]) / quantity
-        o[8] = (state[i, COST] + acc[i, FEES]) / (quantity * mid0[i]) * 1e3
+        execution_extra(o, quantity, state[i, FILLED], state[i, COST] + acc[i, FEES], mid0[i])
         clip(o)
 
 

@@ -20,37 +20,54 @@ _KIND_LIMIT, _GTC = int(MsgKind.LIMIT), int(Flag.GTC)
 
 
 @njit(cache=True)
+def quote_orders(msgs, j, action, inventory, max_inventory, bid, ask, base, last_mid, offsets, sizes):
+    """``MarketMakingEnv._orders`` of one decision into ``msgs[j:]``: the bid, then the ask, each unless
+    its full fill would pass the inventory limit; offsets count from the quote's own best price
+    (``_reference``). Returns (orders written, blocked sides: bit 1 the bid, bit 2 the ask)."""
+    n = 0
+    blocked = 0
+    for leg in range(2):
+        side = 1 if leg == 0 else -1
+        size = sizes[action[2 + leg]]
+        if size == 0:
+            continue
+        if side * inventory + size > max_inventory:
+            blocked |= 1 << leg
+            continue
+        own, other = (bid, ask) if side > 0 else (ask, bid)  # ticks, -1: an empty side
+        if own >= 0:
+            reference = own + base
+        elif other >= 0:
+            reference = other + base - side
+        elif side > 0:
+            reference = np.int64(math.ceil(last_mid)) - 1
+        else:
+            reference = np.int64(math.floor(last_mid)) + 1
+        m = msgs[j + n]
+        price = max(1, reference - side * offsets[action[leg]])
+        m["kind"], m["price"], m["flags"], m["qty"], m["side"] = _KIND_LIMIT, price - base, _GTC, size, side
+        n += 1
+    return n, blocked
+
+
+@njit(cache=True)
+def quote_extra(o, state, i, inventory, max_inventory):
+    """``MarketMakingEnv._extra`` into ``o[7:10]``; the fills counted in ``state[i]`` are read once (the
+    next observation counts the next interval's)."""
+    o[7] = state[i, BOUGHT] / _LARGEST
+    o[8] = state[i, SOLD] / _LARGEST
+    o[9] = inventory / max_inventory
+    state[i, BOUGHT] = 0.0
+    state[i, SOLD] = 0.0
+
+
+@njit(cache=True)
 def _orders_kernel(actions, live, acc, max_inventory, book, base, last_mid, offsets, sizes, msgs, counts):
-    """``MarketMakingEnv._orders``: the bid, then the ask, each unless its full fill would pass the
-    inventory limit; offsets count from the quote's own best price (``_reference``)."""
+    """``quote_orders`` of every live sub-environment, into ``msgs[i]``."""
     for i in live:
-        n = 0
-        for leg in range(2):
-            side = 1 if leg == 0 else -1
-            size = sizes[actions[i, 2 + leg]]
-            if size == 0 or side * acc[i, INVENTORY] + size > max_inventory:
-                continue
-            bid, ask = book[i, 0, 0, 0], book[i, 1, 0, 0]
-            own, other = (bid, ask) if side > 0 else (ask, bid)  # ticks, -1: an empty side
-            if own >= 0:
-                reference = own + base
-            elif other >= 0:
-                reference = other + base - side
-            elif side > 0:
-                reference = np.int64(math.ceil(last_mid[i])) - 1
-            else:
-                reference = np.int64(math.floor(last_mid[i])) + 1
-            m = msgs[i, n]
-            price = max(1, reference - side * offsets[actions[i, leg]])
-            m["kind"], m["price"], m["flags"], m["qty"], m["side"] = (
-                _KIND_LIMIT,
-                price - base,
-                _GTC,
-                size,
-                side,
-            )
-            n += 1
-        counts[i] = n
+        counts[i], _ = quote_orders(msgs[i], 0, actions[i], acc[i, INVENTORY], max_inventory,
+                                    book[i, 0, 0, 0], book[i, 1, 0, 0], base, last_mid[i], offsets,
+                                    sizes)  # fmt: skip
 
 
 @njit(cache=True)
@@ -62,11 +79,7 @@ def _observe(
         o = out[i]
         market_features(o, book[i], base, k[i], n_steps, last_mid[i], mid0[i], volume[i], vol_scale,
                         acc[i, INVENTORY], inv_scale)  # fmt: skip
-        o[7] = state[i, BOUGHT] / _LARGEST
-        o[8] = state[i, SOLD] / _LARGEST
-        o[9] = acc[i, INVENTORY] / max_inv
-        state[i, BOUGHT] = 0.0  # read once: the next observation counts the next interval's fills
-        state[i, SOLD] = 0.0
+        quote_extra(o, state, i, acc[i, INVENTORY], max_inv)
         clip(o)
 
 

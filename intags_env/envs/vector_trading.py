@@ -19,16 +19,34 @@ _KIND_MARKET = int(MsgKind.MARKET)
 
 
 @njit(cache=True)
+def trade_order(msgs, j, action, inventory, trade_size, max_position):
+    """``TradingEnv._orders`` of one decision into ``msgs[j]``: a market order of ``trade_size`` on side
+    ``action - 1``, unless it would take the position beyond ``max_position``. Returns (orders written,
+    1 if the position limit withheld the trade)."""
+    side = action - 1
+    if side == 0:
+        return 0, 0
+    if side * inventory + trade_size > max_position:
+        return 0, 1
+    m = msgs[j]
+    m["kind"], m["price"], m["flags"], m["qty"], m["side"] = _KIND_MARKET, 0, 0, trade_size, side
+    return 1, 0
+
+
+@njit(cache=True)
+def trading_extra(o, inventory, max_position, last_mid, prev_mid, i):
+    """``TradingEnv._extra`` into ``o[7:9]``; ``prev_mid[i]`` is read once (the next observation measures
+    the next interval)."""
+    o[7] = inventory / max_position
+    o[8] = 1e4 * math.log(last_mid / prev_mid[i])
+    prev_mid[i] = last_mid
+
+
+@njit(cache=True)
 def _orders_kernel(actions, live, acc, trade_size, max_position, msgs, counts):
-    """``TradingEnv._orders``: a market order of ``trade_size`` on side ``action - 1``, unless it would
-    take the position beyond ``max_position`` (then nothing is sent)."""
+    """``trade_order`` of every live sub-environment, into ``msgs[i, 0]``."""
     for i in live:
-        side = actions[i] - 1
-        if side == 0 or side * acc[i, INVENTORY] + trade_size > max_position:
-            continue
-        m = msgs[i, 0]
-        m["kind"], m["price"], m["flags"], m["qty"], m["side"] = _KIND_MARKET, 0, 0, trade_size, side
-        counts[i] = 1
+        counts[i], _ = trade_order(msgs[i], 0, actions[i], acc[i, INVENTORY], trade_size, max_position)
 
 
 @njit(cache=True)
@@ -40,9 +58,7 @@ def _observe(
         o = out[i]
         market_features(o, book[i], base, k[i], n_steps, last_mid[i], mid0[i], volume[i], vol_scale,
                         acc[i, INVENTORY], inv_scale)  # fmt: skip
-        o[7] = acc[i, INVENTORY] / max_pos
-        o[8] = 1e4 * math.log(last_mid[i] / prev_mid[i])
-        prev_mid[i] = last_mid[i]  # read once: the next observation measures the next interval
+        trading_extra(o, acc[i, INVENTORY], max_pos, last_mid[i], prev_mid, i)
         clip(o)
 
 
