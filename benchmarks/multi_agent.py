@@ -2,7 +2,9 @@
 
 A cycle = every live agent acts once and the market runs to the next decision (1-second decisions,
 random actions drawn beforehand, a mixed population: market makers, buyers, sellers and directional
-traders); resets are included. Also PettingZoo's own ``performance_benchmark`` on the AEC form.
+traders); resets are included. The baseline, in the same run: the same 4 seats computed in Python
+(``compiled_seats=False``, the path scripted players take). Also PettingZoo's own
+``performance_benchmark`` on the AEC form.
 
 Run: ``python benchmarks/multi_agent.py [--cycles 3000]`` or ``--quick`` (200 cycles; the PettingZoo
 benchmark always runs its own 5 s).
@@ -35,8 +37,10 @@ def roles(n: int) -> tuple:
     )
 
 
-def cycles_per_second(n_agents: int, cycles: int, repeats: int = 3) -> float:
-    env = market_v0.parallel_env(roles=roles(n_agents), decision_interval_s=1.0, max_cycles=1200)
+def cycles_per_second(n_agents: int, cycles: int, repeats: int = 3, compiled: bool = True) -> float:
+    env = market_v0.parallel_env(
+        roles=roles(n_agents), decision_interval_s=1.0, max_cycles=1200, compiled_seats=compiled
+    )
     env.reset(seed=0)
     env.step({a: env.action_space(a).sample() for a in env.agents})  # load the Numba cache
     drawn = [{a: env.action_space(a).sample() for a in env.possible_agents} for _ in range(cycles)]
@@ -64,6 +68,10 @@ def main() -> None:
         rate = cycles_per_second(n, args.cycles)
         figures[f"cycles_per_s_{n}"] = round(rate)
         print(f"{n:<18}{rate:>12,.0f}{rate * n:>16,.0f}")
+    python = cycles_per_second(4, args.cycles, compiled=False)
+    figures["cycles_per_s_4_python_seats"] = round(python)
+    figures["compiled_seats_speedup"] = round(figures["cycles_per_s_4"] / python, 2)
+    print(f"{'4, Python seats':<18}{python:>12,.0f}{python * 4:>16,.0f}")
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
         performance_benchmark(market_v0.env(roles=roles(4), decision_interval_s=1.0, max_cycles=1200))

@@ -48,7 +48,16 @@ BENCHMARKS = {
         ),
     ),
     "exchange": Case(("--quick",), ("ns_per_msg", "msgs_per_s", "speedup_vs_reference", "cold_start_s")),
-    "multi_agent": Case(("--quick",), ("cycles_per_s_2", "cycles_per_s_4", "cycles_per_s_8")),
+    "multi_agent": Case(
+        ("--quick",),
+        (
+            "cycles_per_s_2",
+            "cycles_per_s_4",
+            "cycles_per_s_8",
+            "cycles_per_s_4_python_seats",
+            "compiled_seats_speedup",
+        ),
+    ),
     "soak": Case(
         ("--quick",),
         ("episodes", "rss_start_mb", "rss_end_mb", "rss_growth_kb_per_episode", "nan_count", "exceptions"),

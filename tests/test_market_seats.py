@@ -19,10 +19,8 @@ MIXED = (
 def play(roles, compiled: bool, seed: int, cycles: int, **kwargs) -> list:
     """Every (observations, rewards, terminations, truncations, infos) of ``cycles`` cycles over as many
     episodes as they take; the actions are drawn from ``seed`` alone."""
-    env = market_v0.parallel_env(roles=roles, **kwargs)
-    assert (env._compiled is not None) is True
-    if not compiled:
-        env._compiled = None  # the Python seats
+    env = market_v0.parallel_env(roles=roles, compiled_seats=compiled, **kwargs)
+    assert (env._compiled is not None) is compiled
     draws = np.random.default_rng(seed)
     out = [env.reset(seed=seed)]
     for _ in range(cycles):

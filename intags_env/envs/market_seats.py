@@ -195,6 +195,8 @@ class CompiledSeats:
         self.role = np.array(
             [EXECUTION if isinstance(s, ExecutionEnv) else MARKET_MAKER if isinstance(s, MarketMakingEnv)
              else TRADER for s in seats], np.int64)  # fmt: skip
+        self.roles = self.role.tolist()
+        self.widths = [s.observation_space.shape[0] for s in seats]
         self.side = column(ExecutionEnv, "side", 1, np.int64)
         self.quantity = column(ExecutionEnv, "quantity", 1, np.int64)
         self.max_inventory = column(MarketMakingEnv, "max_inventory", 1, np.int64)
@@ -240,7 +242,8 @@ class CompiledSeats:
         self.sent[:] = 0
         rows = np.arange(n)
         self._outcomes(rows, book_fresh=True)
-        return [self.out[i, : self._width(i)].copy() for i in range(n)], [self._info(i, []) for i in range(n)]
+        first = self._results(list(range(n)), False, [[] for _ in range(n)])
+        return [obs for obs, *_ in first], [info for *_, info in first]
 
     def next_decision_time(self) -> int:
         return self.t0 + (int(self.k.max()) + 1) * self.seats[0].interval
@@ -279,26 +282,70 @@ class CompiledSeats:
         final = int(self.k[rows[0]]) >= self.n_steps or int(world.arrays.ws[W_CLOCK]) >= s.end_ns
         if not final:
             self._outcomes(rows, book_fresh=True)
-            results = [self._result(i, final, orders) for i, orders in zip(live, sent)]
+            results = self._results(live, final, sent)
         else:  # one by one: a force-execution moves the book the next seats see
             results = []
             for i, orders in zip(live, sent):
-                synthetic = self._force(i, self.filled_before[i]) if self.role[i] == EXECUTION else None
+                synthetic = self._force(i, self.filled_before[i]) if self.roles[i] == EXECUTION else None
                 self._outcomes(np.array([i]), book_fresh=False)
-                results.append(self._result(i, final, orders, synthetic))
+                results += self._results([i], final, [orders], synthetic)
         self._sync(live)
         return results
 
-    def _result(self, i: int, final: bool, orders: list[Order], synthetic: Fill | None = None) -> tuple:
-        """Seat ``i``'s (observation, reward, terminated, truncated, info) with the fills collected so far
-        this cycle (and ``synthetic``, an execution's unfillable rest)."""
-        task_done = bool(self.role[i] == EXECUTION and self.state[i, FILLED] >= self.quantity[i])
-        ended = final or task_done
-        fills = self._fills(i)
-        if synthetic is not None:
-            fills.append(synthetic)
-        return (self.out[i, : self._width(i)].copy(), float(self.rewards[i]), ended and not final,
-                ended and final, self._info(i, fills, orders))  # fmt: skip
+    def _results(self, live: list[int], final: bool, sent: list[list[Order]], synthetic=None) -> list:
+        """Seats ``live``'s (observation, reward, terminated, truncated, info) with the fills collected so
+        far this cycle (and ``synthetic``, an execution's unfillable rest, for a single seat)."""
+        acc, state = self.acc.tolist(), self.state.tolist()
+        rewards, flags, penalty = self.rewards.tolist(), self.flags.tolist(), self.penalty.tolist()
+        mid0, last_mid = self.mids.tolist()
+        clock = self.session.clock
+        fills: dict[int, list[Fill]] = {i: [] for i in live}
+        for seat, t, sd, p, q, oid, ag in self.fills[: self.counters[2]].tolist():
+            if seat in fills:
+                fills[seat].append(Fill(t, sd, p, q, oid, bool(ag)))
+        results = []
+        for i, orders in zip(live, sent):
+            cash, fees, inventory, traded = acc[i]
+            inventory = int(inventory)
+            own = fills[i]
+            if synthetic is not None:
+                own.append(synthetic)
+            info = {
+                "time": clock,
+                "pnl": (cash + (inventory * last_mid if inventory else 0.0)) / 100.0,
+                "cash": cash / 100.0,
+                "inventory": inventory,
+                "fees": fees / 100.0,
+                "traded": int(traded),
+                "mid": last_mid / 100.0,
+                "fills": own,
+            }
+            role, seat = self.roles[i], self.seats[i]
+            ended = final
+            if role == EXECUTION:
+                filled, cost, q = int(state[i][FILLED]), state[i][COST], seat.quantity
+                ended = final or state[i][FILLED] >= q
+                info["filled"] = filled
+                info["remaining"] = q - filled
+                info["arrival_price"] = mid0 / 100.0
+                info["shortfall_bps"] = (cost + fees) / (q * mid0) * 1e4
+                info["vwap"] = (mid0 + cost / filled * seat.side) / 100.0 if filled else None
+                info["step_qty"] = sum(f.qty for f in own)
+            elif role == MARKET_MAKER:
+                info["quotes"] = {
+                    name: next((o for o in orders if o.side == side), None)
+                    for side, name in SIDE_NAMES.items()
+                }
+                info["blocked_side"] = (None, "bid", "ask", "both")[flags[i]]
+                info["penalty"] = penalty[i]
+                info["max_inventory"] = seat.max_inventory
+            else:
+                info["trade"] = orders[0] if orders else None
+                info["limited"] = bool(flags[i])
+                info["max_position"] = seat.max_position
+            obs = self.out[i, : self.widths[i]].copy()
+            results.append((obs, rewards[i], ended and not final, ended and final, info))
+        return results
 
     def _force(self, i: int, filled_before: float) -> Fill | None:
         """``ExecutionEnv._finish`` of seat ``i``: cancel what rests and force-execute what is left with a
@@ -355,70 +402,16 @@ class CompiledSeats:
 
     # --- what Python reports ------------------------------------------------------------------------
 
-    def _width(self, i: int) -> int:
-        return self.seats[i].observation_space.shape[0]
-
-    def _fills(self, i: int) -> list[Fill]:
-        """Seat ``i``'s fills collected this cycle, in the trade log's order."""
-        n = self.counters[2]
-        if n == 0:
-            return []
-        rows = self.fills[:n].tolist()
-        return [Fill(t, sd, p, q, oid, bool(ag)) for seat, t, sd, p, q, oid, ag in rows if seat == i]
-
     def _sent_orders(self, i: int) -> list[Order]:
         """The orders seat ``i`` sent this cycle (for the ``info`` of the roles that report them)."""
         start, n = self.sent[i].tolist()
-        if n == 0 or self.role[i] == EXECUTION:
+        if n == 0 or self.roles[i] == EXECUTION:
             return []
         rows = self.msgs[start : start + n][["price", "qty", "kind", "side", "flags"]].tolist()
         return [
             Order(side, qty) if kind == MsgKind.MARKET else Order(side, qty, price + self.base)
             for price, qty, kind, side, _ in rows
         ]
-
-    def _info(self, i: int, fills: list[Fill], orders: list[Order] | None = None) -> dict[str, Any]:
-        """Seat ``i``'s ``info``, as its environment's ``_info`` writes it."""
-        cash, fees, inventory, traded = self.acc[i].tolist()
-        last_mid, mid0 = float(self.mids[1]), float(self.mids[0])
-        inventory = int(inventory)
-        info = {
-            "time": self.session.clock,
-            "pnl": (cash + (inventory * last_mid if inventory else 0.0)) / 100.0,
-            "cash": cash / 100.0,
-            "inventory": inventory,
-            "fees": fees / 100.0,
-            "traded": int(traded),
-            "mid": last_mid / 100.0,
-            "fills": fills,
-        }
-        role, seat = self.role[i], self.seats[i]
-        if role == EXECUTION:
-            filled, cost = int(self.state[i, FILLED]), float(self.state[i, COST])
-            q = seat.quantity
-            info.update(
-                filled=filled,
-                remaining=q - filled,
-                arrival_price=mid0 / 100.0,
-                shortfall_bps=(cost + fees) / (q * mid0) * 1e4,
-                vwap=(mid0 + cost / filled * seat.side) / 100.0 if filled else None,
-                step_qty=sum(f.qty for f in fills),
-            )
-        elif role == MARKET_MAKER:
-            orders = orders or []
-            blocked = int(self.flags[i])
-            info.update(
-                quotes={
-                    name: next((o for o in orders if o.side == sd), None) for sd, name in SIDE_NAMES.items()
-                },
-                blocked_side=(None, "bid", "ask", "both")[blocked],
-                penalty=float(self.penalty[i]),
-                max_inventory=seat.max_inventory,
-            )
-        else:
-            info.update(trade=orders[0] if orders else None, limited=bool(self.flags[i]),
-                        max_position=seat.max_position)  # fmt: skip
-        return info
 
     def _sync(self, live: list[int]) -> None:
         """The Python seats' accounts, mid and step count, for their readers."""

@@ -60,7 +60,8 @@ class MarketParallelEnv(ParallelEnv):
 
     **Speed.** On the agent-based background without ``scripted`` players, the seats' orders, fills,
     rewards and observations of a cycle are computed in Numba for all seats at once
-    (:mod:`.market_seats`), bit-identical to the Python seats that run otherwise.
+    (:mod:`.market_seats`), bit-identical to the Python seats that run otherwise (or with
+    ``compiled_seats=False``, e.g. to compare).
 
     **Episode end.** After ``max_cycles`` decisions every remaining agent is truncated (the roles' end of
     horizon: an execution agent's rest is force-executed). An execution agent that completes its parent
@@ -69,7 +70,7 @@ class MarketParallelEnv(ParallelEnv):
 
     **Arguments**: ``roles``, ``background`` (preset name, ``WorldConfig`` or ``Background``),
     ``scripted`` (``TradingAgent``s), ``decision_interval_s``, ``max_cycles``, ``warmup_s``, ``fee_bps``,
-    ``render_mode`` ('ansi', 'rgb_array', or 'human' = print the ansi text).
+    ``render_mode`` ('ansi', 'rgb_array', or 'human' = print the ansi text), ``compiled_seats``.
 
     **Version history**: v0 — first version.
     """
@@ -92,6 +93,7 @@ class MarketParallelEnv(ParallelEnv):
         warmup_s: float = 300.0,
         fee_bps: float = 0.0,
         render_mode: str | None = None,
+        compiled_seats: bool = True,
     ) -> None:
         names = [name for name, _, _ in roles]
         if not names or len(set(names)) != len(names):
@@ -134,7 +136,7 @@ class MarketParallelEnv(ParallelEnv):
         # the compiled seats need the agent-based World's arrays and no Python player between cycles
         self._compiled = (
             CompiledSeats(self.session, list(self.seats.values()))
-            if not scripted and isinstance(self.session.world, World)
+            if compiled_seats and not scripted and isinstance(self.session.world, World)
             else None
         )
         self._row = {name: i for i, name in enumerate(names)}
