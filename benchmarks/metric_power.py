@@ -15,7 +15,9 @@
    Market makers that size their quotes from the volume they see traded (pov = 0.2: they deepen when
    someone trades) against market makers with a fixed quote size (420 shares, chosen so the passive
    return and spread facts match). Only an experimental trader's trades reveal the difference.
-5. Speed: feedback episodes per second with the worker processes given.
+5. Speed: feedback episodes per second with the worker processes given, the experimental trader's
+   sessions compiled (``intags_env.intags.compiled_trader``) and, as the baseline in the same run, from
+   Python (``compiled=False``: the same episodes).
 
 Each trial standardises both samples by their pooled standard deviation per feature (a function of the
 pooled sample, so the permutation test stays exact) and uses the median-heuristic Gaussian MMD^2.
@@ -251,8 +253,14 @@ def main() -> None:
     # --- feedback and facts pools
     speed_n = 20 if quick else 100
     started = time.perf_counter()
-    collect_feedback("rmsc04", TRADER, range(900_000, 900_000 + speed_n), HORIZONS, workers)  # never cached
+    speed_seeds = range(900_000, 900_000 + speed_n)
+    fast = collect_feedback("rmsc04", TRADER, speed_seeds, HORIZONS, workers)  # never cached
     episodes_per_s = speed_n / (time.perf_counter() - started)
+    started = time.perf_counter()
+    slow = collect_feedback("rmsc04", TRADER, speed_seeds, HORIZONS, workers, compiled=False)
+    python_per_s = speed_n / (time.perf_counter() - started)
+    if not np.array_equal(fast, slow):
+        raise AssertionError("the compiled trader's feedback differs from the Python session's")
     real_feedback = collect_feedback(
         "rmsc04", TRADER, range(real_pool), HORIZONS, workers, cache_dir=cache, progress=True
     )
@@ -317,7 +325,10 @@ def main() -> None:
     for key, kinds in curves.items():
         for kind, row in kinds.items():
             print(f"{names[key]:<38}{kind:<9}" + "".join(f"{p:>7.2f}" for p in row))
-    print(f"\nfeedback episodes per second ({workers} workers): {episodes_per_s:.1f}; plots in {out}/")
+    print(
+        f"\nfeedback episodes per second ({workers} workers): {episodes_per_s:.1f} compiled trader, "
+        f"{python_per_s:.1f} from Python (the same episodes); plots in {out}/"
+    )
     at = sizes.index(max(sizes))
     figures = {
         "false_positive_rate": fpr,
@@ -327,6 +338,8 @@ def main() -> None:
         "ipw_bias_ratio": bias_ratio,
         "ipw_matches_rct": float(ipw_ok.all()),
         "feedback_episodes_per_s": episodes_per_s,
+        "feedback_episodes_per_s_python": python_per_s,
+        "compiled_trader_speedup": episodes_per_s / python_per_s,
         "episodes_per_side": sizes[at],
     }
     print(json.dumps(figures))

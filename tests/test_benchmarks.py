@@ -85,7 +85,13 @@ BENCHMARKS = {
     ),
     "metric_power": Case(
         (*QUICK, "--cache", "{out}/feedback-cache"),
-        ("false_positive_rate", "power_response_causal", "ipw_bias_ratio", "feedback_episodes_per_s"),
+        (
+            "false_positive_rate",
+            "power_response_causal",
+            "ipw_bias_ratio",
+            "feedback_episodes_per_s",
+            "compiled_trader_speedup",
+        ),
     ),
     "realism": Case(QUICK, ("mmd_floor", "mmd_intags", "mmd_cloned", "imbalance_real"), slow=True),
     "realism_recorded": Case(

@@ -30,9 +30,7 @@ def play(roles, compiled: bool, seed: int, cycles: int, **kwargs) -> list:
         for agent in env.agents:
             space = env.action_space(agent)
             nvec = getattr(space, "nvec", None)
-            actions[agent] = (
-                draws.integers(0, nvec) if nvec is not None else int(draws.integers(0, space.n))
-            )
+            actions[agent] = draws.integers(0, nvec) if nvec is not None else int(draws.integers(0, space.n))
         out.append(env.step(actions))
     return out
 

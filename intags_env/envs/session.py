@@ -254,9 +254,11 @@ class TradingSession:
 
     # --- accounting --------------------------------------------------------------------------------
 
-    def _collect(self) -> None:
-        """Book every new trade that involves a participant into its account."""
+    def _collect(self, upto: int | None = None) -> None:
+        """Book every new trade (up to trade ``upto``) that involves a participant into its account."""
         trades = self.world.trades_since(self._trades_seen)
+        if upto is not None:
+            trades = trades[: max(0, upto - self._trades_seen)]
         if not len(trades):
             return
         self._trades_seen += len(trades)

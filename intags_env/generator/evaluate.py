@@ -16,7 +16,7 @@ from ..data.lobster import LobsterData
 from ..envs.background import Background
 from ..envs.session import TradingSession, advance_sessions
 from ..intags.distances import mmd2, permutation_test
-from ..intags.experiment import ConfoundedTrader, trajectory, trajectory_feedback
+from ..intags.experiment import ConfoundedTrader, advance_to_end, trajectory, trajectory_feedback
 from ..intags.rich import background_flow, rich_feedback, rich_feedback_names
 from ..metrics.facts import (
     DISTRIBUTIONS,
@@ -77,7 +77,7 @@ def episode_stats(
     session = TradingSession(market, n_learners=0, scripted=[] if trader is None else [trader])
     start = session.start_ns + int(warmup_s * NS_PER_SECOND)
     session.reset(seed, scripted_from=start)
-    session.advance(session.end_ns)
+    advance_to_end(session)
     return _session_stats(session, trader, start, horizons)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -21,103 +20,24 @@ from typing import Any
 import numpy as np
 
 from ..envs.background import Background
-from ..envs.protocol import Fill, MarketView, Order
 from ..envs.session import TradingSession
 from ..progress import tqdm
 from ..world import WorldConfig
 from ..world.config import NS_PER_SECOND
+from .compiled_trader import advance_with_trader, compiled_trader_applies
 from .feedback import ipw_effect, outcomes_from_path
+from .trader import ConfoundedTrader
 
 __all__ = [
     "ConfoundedTrader",
     "Trajectory",
+    "advance_to_end",
     "collect_feedback",
     "rollout",
     "rollout_feedback",
     "trajectory",
     "trajectory_feedback",
 ]
-
-
-@dataclass
-class ConfoundedTrader:
-    """Buys (a=1) with probability sigmoid(alpha + beta * z), else sells ``size`` at market (beta = 0: a
-    randomised trial). The state z is, by ``feature``, the last interval's mid log-return over
-    ``return_scale`` ("return") or the touch depth imbalance (bid - ask) / (bid + ask) over
-    ``imbalance_scale`` ("imbalance": a strong confounder, since the imbalance predicts the next mid
-    move), clipped to ``[-z_clip, z_clip]``. The clip keeps every propensity strictly inside (0, 1) (overlap:
-    both actions stay possible in every state, which IPW needs); a large trade can move the mid by
-    many ``return_scale`` units, and without it the propensity would round to exactly 0 or 1.
-
-    Implements ``TradingAgent``; the decisions, their propensities and the mids are logged in ``log``.
-    """
-
-    alpha: float = 0.0
-    beta: float = 1.0
-    size: int = 100
-    interval_s: float = 10.0
-    return_scale: float = 1e-4
-    feature: str = "return"
-    imbalance_scale: float = 0.25
-    z_clip: float = 4.0
-    name: str = "confounded"
-    log: dict[str, list] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.size <= 0 or self.interval_s <= 0 or self.return_scale <= 0 or not self.z_clip > 0:
-            raise ValueError("size, interval_s, return_scale and z_clip must be positive")
-        if self.feature not in ("return", "imbalance") or not self.imbalance_scale > 0:
-            raise ValueError(
-                f"feature must be 'return' or 'imbalance' and imbalance_scale positive, got {self.feature!r}"
-                f" and {self.imbalance_scale!r}"
-            )
-        self.reset(None)
-
-    def reset(self, seed: int | None = None) -> None:
-        self.rng = np.random.default_rng(seed)
-        self.log = {
-            "action": [],
-            "propensity": [],
-            "mid": [],
-            "state": [],
-            "time": [],
-            "spread": [],
-            "touch_imbalance": [],
-        }
-        self._last_mid: float | None = None
-
-    def propensity(self, z: float) -> float:
-        return 1.0 / (1.0 + math.exp(-(self.alpha + self.beta * z)))
-
-    def decide(self, view: MarketView) -> tuple[list[Order], bool]:
-        mid = view.mid
-        if mid is None:
-            return [], True
-        if self.feature == "imbalance":
-            bid, ask = int(view.bid_sizes[0]), int(view.ask_sizes[0])
-            z = (bid - ask) / (bid + ask) / self.imbalance_scale
-        else:
-            z = 0.0 if self._last_mid is None else math.log(mid / self._last_mid) / self.return_scale
-        z = min(max(z, -self.z_clip), self.z_clip)
-        self._last_mid = mid
-        p = self.propensity(z)
-        a = int(self.rng.random() < p)
-        bid, ask = int(view.bid_sizes[0]), int(view.ask_sizes[0])
-        logged = (
-            ("action", a),
-            ("propensity", p),
-            ("mid", mid),
-            ("state", z),
-            ("time", view.time),
-            ("spread", view.spread),
-            ("touch_imbalance", (bid - ask) / (bid + ask) if bid + ask else 0.0),
-        )
-        for key, value in logged:
-            self.log[key].append(value)
-        return [Order(1 if a else -1, self.size)], True
-
-    def on_fills(self, fills: list[Fill]) -> None:
-        """Fills do not change the experiment's decisions."""
 
 
 @dataclass(frozen=True)
@@ -159,13 +79,29 @@ def trajectory_feedback(traj: Trajectory, horizons: int = 5, *, stabilized: bool
 
 
 def rollout(
-    market: str | WorldConfig | Background, trader: ConfoundedTrader, seed: int, *, warmup_s: float = 300.0
+    market: str | WorldConfig | Background,
+    trader: ConfoundedTrader,
+    seed: int,
+    *,
+    warmup_s: float = 300.0,
+    compiled: bool = True,
 ) -> Trajectory:
-    """One session of ``market`` with ``trader`` acting every ``trader.interval_s`` after the warm-up."""
+    """One session of ``market`` with ``trader`` acting every ``trader.interval_s`` after the warm-up
+    (``compiled=False``: from Python even where :func:`advance_to_end` could compile it; the same session)."""
     session = TradingSession(market, n_learners=0, scripted=[trader])
     session.reset(seed, scripted_from=session.start_ns + int(warmup_s * NS_PER_SECOND))
-    session.advance(session.end_ns)
+    advance_to_end(session, compiled)
     return trajectory(trader, session.mid())
+
+
+def advance_to_end(session: TradingSession, compiled: bool = True) -> None:
+    """Run a freshly reset session to its end: in one Numba call when its only player is a
+    ``ConfoundedTrader`` on the agent-based market (:mod:`.compiled_trader`, the same session), else (or
+    with ``compiled=False``) from Python."""
+    if compiled and compiled_trader_applies(session):
+        advance_with_trader(session)
+    else:
+        session.advance(session.end_ns)
 
 
 def rollout_feedback(
