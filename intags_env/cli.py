@@ -265,8 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_realism(sub)
 
     from .calibration.cli import add_calibrate_parser
+    from .realism.impact_cli import add_impact_parser
 
     add_calibrate_parser(sub)
+    add_impact_parser(sub)
     try:
         from intags_agents.cwgan.cli import add_train_cwgan_parser
     except ImportError:  # intags_agents is not installed (a partial install): no train-cwgan

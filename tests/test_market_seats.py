@@ -16,9 +16,9 @@ MIXED = (
 )
 
 
-def play(roles, compiled: bool, seed: int, cycles: int, **kwargs) -> list:
+def play(roles, compiled: bool, seed: int, cycles: int, **kwargs) -> tuple[list, market_v0.MarketParallelEnv]:
     """Every (observations, rewards, terminations, truncations, infos) of ``cycles`` cycles over as many
-    episodes as they take; the actions are drawn from ``seed`` alone."""
+    episodes as they take, and the environment; the actions are drawn from ``seed`` alone."""
     env = market_v0.parallel_env(roles=roles, compiled_seats=compiled, **kwargs)
     assert (env._compiled is not None) is compiled
     draws = np.random.default_rng(seed)
@@ -32,7 +32,7 @@ def play(roles, compiled: bool, seed: int, cycles: int, **kwargs) -> list:
             nvec = getattr(space, "nvec", None)
             actions[agent] = draws.integers(0, nvec) if nvec is not None else int(draws.integers(0, space.n))
         out.append(env.step(actions))
-    return out
+    return out, env
 
 
 def same(a, b) -> bool:
@@ -55,11 +55,20 @@ def same(a, b) -> bool:
     ],
 )
 def test_compiled_seats_are_the_python_seats(roles, seed, kwargs) -> None:
-    compiled = play(roles, True, seed, 70, **kwargs)
-    python = play(roles, False, seed, 70, **kwargs)
+    compiled, compiled_env = play(roles, True, seed, 70, **kwargs)
+    python, python_env = play(roles, False, seed, 70, **kwargs)
     assert len(compiled) == len(python)
     for step, (c, p) in enumerate(zip(compiled, python)):
         assert same(c, p), f"cycle {step} differs"
+    for agent, seat in compiled_env.seats.items():  # what readers of the seats see (render, examples)
+        other = python_env.seats[agent]
+        assert (seat.account.cash, seat.account.inventory, seat.account.fees, seat.account.traded) == (
+            other.account.cash,
+            other.account.inventory,
+            other.account.fees,
+            other.account.traded,
+        )
+        assert (seat.k, seat.last_mid, seat._path) == (other.k, other.last_mid, other._path)
     # the run went through what can differ: fills, early completions and force-executions at the horizon
     infos = [out[-1] for out in compiled if len(out) == 5]
     assert any(info["fills"] for cycle in infos for info in cycle.values())

@@ -235,7 +235,6 @@ class CompiledSeats:
         mid = s.mid()
         self.mids = np.array([mid or float(s.config.oracle.r_bar)] * 2)
         self.prev_mid = np.full(n, self.mids[1])
-        self.path = [(self.t0, float(self.mids[1]))]
         for seat in self.seats:  # the Python seats' episode state, for their readers
             seat.start_episode()
         self.flags[:] = 0
@@ -250,10 +249,9 @@ class CompiledSeats:
 
     # --- a cycle -----------------------------------------------------------------------------------
 
-    def step(self, live: list[int], actions: list[Any]) -> tuple[list[np.ndarray], list[float], list[bool],
-                                                                  list[bool], list[dict]]:  # fmt: skip
-        """Seats ``live`` (in order) act; the market runs to the next decision. Per live seat: observation,
-        reward, terminated, truncated, info."""
+    def step(self, live: list[int], actions: list[Any]) -> list[tuple]:
+        """Seats ``live`` (in order) act; the market runs to the next decision. Per live seat: (observation,
+        reward, terminated, truncated, info)."""
         s = self.session
         world = s.world
         a = world.arrays
@@ -414,13 +412,15 @@ class CompiledSeats:
         ]
 
     def _sync(self, live: list[int]) -> None:
-        """The Python seats' accounts, mid and step count, for their readers."""
+        """The Python seats' accounts, mid, mid path and step count, for their readers (rendering)."""
         rows = self.acc.tolist()
         last_mid = float(self.mids[1])
+        clock = self.session.clock
         for i in live:
             seat = self.seats[i]
             account = seat.account
             account.cash, account.fees, inventory, traded = rows[i]
             account.inventory, account.traded = int(inventory), int(traded)
             seat.last_mid = last_mid
+            seat._path.append((clock, last_mid))
             seat.k = int(self.k[i])

@@ -1,0 +1,63 @@
+"""intags_env.realism.probes_metaorder and impact_report: common random numbers, the recipes' sizes,
+buy/sell symmetry, the report, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from intags_env.cli import main
+from intags_env.envs.session import TradingSession
+from intags_env.realism.impact_report import impact_window, measure_impact, recipes
+from intags_env.realism.probes_metaorder import Metaorder, metaorder_path, metaorder_runs
+from intags_env.world.config import parse_time_of_day
+
+START = parse_time_of_day("09:35")
+
+
+def test_runs_share_the_market_until_the_metaorder_trades() -> None:
+    session = TradingSession("rmsc04", n_learners=1)
+    args = (START, None, 60.0, 10.0, 1.0)
+    first, _ = metaorder_path(session, 4, *args)
+    again, traded = metaorder_path(session, 4, *args)
+    assert np.array_equal(first, again, equal_nan=True) and traded == 0
+    assert len(first) == 3 * 60 + 1
+    buy, bought = metaorder_path(session, 4, START, Metaorder("twap", 600), 60.0, 10.0, 1.0)
+    assert np.array_equal(buy[:10], first[:10], equal_nan=True)  # nothing sent before the first decision
+    assert 0 < bought <= 600
+    assert not np.array_equal(buy, first, equal_nan=True)
+
+
+def test_recipes_and_bad_metaorders() -> None:
+    every = recipes()
+    assert len(every) == 18 and sum(m.side > 0 for m in every) == 9
+    assert {m.kind for m in every} == {"pov", "twap"}
+    assert Metaorder("pov", 0.2, -1).label == "POV 20% sell"
+    for kind, size, side, message in (
+        ("vwap", 0.1, 1, "'pov' or 'twap'"),
+        ("pov", 1.5, 1, r"\(0, 1\]"),
+        ("twap", 10.5, 1, "whole number"),
+        ("twap", 100, 0, "side"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Metaorder(kind, size, side)
+    with pytest.raises(ValueError, match="do not fit the window"):
+        metaorder_runs(impact_window("rmsc04", 60.0), [Metaorder("pov", 0.1)], 1, duration_s=600.0)
+
+
+def test_buys_and_sells_mirror_each_other_within_noise() -> None:
+    market = impact_window("rmsc04", 120.0)
+    assert (market.start, market.end) == ("09:35:00", "09:42:00")
+    report, runs = measure_impact(market, 8, 120.0, recipes((0.2,), (1_500,)), scale_seeds=(0,), n_boot=200)
+    assert runs.paths.shape == (4, 8, 3 * 120 + 1) and runs.traded.shape == (4, 8)
+    assert (runs.traded > 0).all()
+    assert np.isfinite(report.mirror_gap_se) and abs(report.mirror_gap_bp) <= 3 * report.mirror_gap_se + 0.05
+    peaks = {row["metaorder"]: row["peak_bp"] for row in report.rows}
+    assert peaks["TWAP 1,500 buy"] > 0 and peaks["TWAP 1,500 sell"] > 0  # both push the price their way
+    assert report.scale.daily_volume > 1e5 and report.scale.sigma_bp > 0
+    assert np.isfinite(report.fit.y_factor) and "beta" in report.table()
+
+
+def test_the_cli_names_a_bad_duration(capsys) -> None:
+    assert main(["impact", "rmsc04", "--duration", "0"]) == 2
+    assert "--duration must be positive" in capsys.readouterr().err
