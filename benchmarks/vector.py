@@ -14,7 +14,8 @@ second of wall time in INTAGS episodes (``rmsc04`` 09:35-09:45, the default expe
 apart as ``generator_episode_reset_s``). The generator is cloned here first (``--model`` to use one).
 
 ``world_agent_steps_per_s_1`` / ``_N``: ``WorldAgent-v0`` (the generator as the learner) alone and in its
-vector form, random orders.
+vector form, random orders. ``cycles_per_s_4``: ``market_v0`` with 4 seats, as ``benchmarks/multi_agent.py``
+measures it (its compiled seats).
 
 Run: ``python benchmarks/vector.py [--worlds 64] [--steps 300]`` or ``--quick`` (8 worlds, 50 steps).
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from multi_agent import cycles_per_second  # benchmarks/multi_agent.py (this script's folder is on the path)
 
 import intags_env  # noqa: F401  (registers the ids)
 from intags_env.exchange import MESSAGE_DTYPE
@@ -218,6 +220,7 @@ def main() -> None:
         rows["worlds one by one"].append(one_by_one(n, steps))
         rows["WorldBatch"].append(batched(n, steps))
     rows.update(rows_world_agent)
+    rows["market_v0, 4 seats (cycles/s)"] = [cycles_per_second(4, 300 if args.quick else 3000, repeats)]
     gen_n = f"GeneratorBatch x{n} (orders/s)"
     rows[GEN_1] = [r[0] for r in one]
     rows[gen_n] = [r[0] for r in many]
@@ -250,6 +253,7 @@ def main() -> None:
                 f"generator_orders_per_s_{n}": median[gen_n],
                 "generator_batch_speedup": generator_speedup,
                 "generator_episode_reset_s": reset_s,
+                "cycles_per_s_4": median["market_v0, 4 seats (cycles/s)"],
             }
         )
     )

@@ -74,6 +74,7 @@ BENCHMARKS = {
             "generator_orders_per_s_1",
             "generator_orders_per_s_8",
             "world_agent_steps_per_s_8",
+            "cycles_per_s_4",
         ),
     ),
     # outputs under --out
