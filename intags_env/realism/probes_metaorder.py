@@ -1,7 +1,8 @@
 """Probe: metaorders of many sizes in any market — peak impact, its decay, and the square-root law.
 
 A *metaorder* buys (or sells) over ``duration_s`` from the window start, deciding every ``interval_s``
-with an immediate-or-cancel limit at the opposite touch: ``POV`` trades a participation rate of the
+with an immediate-or-cancel limit ``reach_bp`` of the price through the opposite touch (it takes what the
+book offers up to there; 0: the touch alone): ``POV`` trades a participation rate of the
 volume the others traded since its last decision, ``TWAP`` works a fixed number of shares in equal
 slices (what a slice cannot fill is carried to the next). The mid is then watched for twice the
 duration after the metaorder ends.
@@ -77,6 +78,7 @@ def metaorder_path(
     duration_s: float,
     interval_s: float,
     grid_s: float,
+    reach_bp: float = 0.0,
 ) -> tuple[np.ndarray, int]:
     """One session (participant 0 = the metaorder, idle when ``metaorder`` is None): the mid (cents, NaN
     with an empty side) every ``grid_s`` from ``start`` to three durations later, and the shares traded.
@@ -111,7 +113,9 @@ def metaorder_path(
                 bid, ask = session.top_of_book()
                 touch = ask if metaorder.side > 0 else bid
                 if qty > 0 and touch is not None:
-                    session.submit(0, [Order(metaorder.side, qty, touch, tif="ioc")])
+                    reach = int(round(reach_bp * 1e-4 * touch))
+                    price = max(1, touch + metaorder.side * reach)
+                    session.submit(0, [Order(metaorder.side, qty, price, tif="ioc")])
             others = 0
             left_decisions -= 1
         if on_grid:
@@ -129,6 +133,7 @@ class _MetaorderTask(SeedTask):
     duration_s: float
     interval_s: float
     grid_s: float
+    reach_bp: float
 
     def run(
         self, background: Background, window: tuple[int, int], seed: int
@@ -140,7 +145,7 @@ class _MetaorderTask(SeedTask):
                 f"window ({(window[1] - window[0]) / NS_PER_SECOND:g} s)"
             )
         session = TradingSession(background, n_learners=1)
-        args = (self.duration_s, self.interval_s, self.grid_s)
+        args = (self.duration_s, self.interval_s, self.grid_s, self.reach_bp)
         baseline, _ = metaorder_path(session, seed, window[0], None, *args)
         paths, traded = [], []
         for metaorder in self.metaorders:
@@ -201,6 +206,7 @@ def metaorder_runs(
     *,
     interval_s: float = 10.0,
     grid_s: float = 1.0,
+    reach_bp: float = 10.0,
     workers: int = 1,
     progress: bool = False,
 ) -> MetaorderRuns:
@@ -211,11 +217,13 @@ def metaorder_runs(
     metaorders = tuple(metaorders)
     if not metaorders:
         raise ValueError("need at least one metaorder")
+    if not reach_bp >= 0:
+        raise ValueError(f"reach_bp must be non-negative, got {reach_bp}")
     if not (duration_s >= interval_s > 0 and duration_s >= grid_s > 0):
         raise ValueError(
             f"need duration_s >= interval_s, grid_s > 0, got {duration_s}, {interval_s}, {grid_s}"
         )
-    task = _MetaorderTask(metaorders, float(duration_s), float(interval_s), float(grid_s))
+    task = _MetaorderTask(metaorders, float(duration_s), float(interval_s), float(grid_s), float(reach_bp))
     rows = run_seeds(
         task, market, seeds, workers=workers, progress=progress, desc=f"metaorders {market.name}"
     )

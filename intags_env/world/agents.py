@@ -402,14 +402,14 @@ def noise_act(
 
 
 @kernel
-def _value_forecast(ws, wf, ag_i, ag_f, rng, agent, time):
+def _value_forecast(ws, wf, ag_i, ag_f, rng, agent, time, trades):
     """ABIDES' update of the agent's estimate with a noisy observation; returns its forecast of the value
     at the session's end (cents).
 
     Faithful to ABIDES, the posterior variance is updated from the pre-observation variance, so it stays
     at its initial 0 and, the prior variance being huge, the estimate is essentially the latest observation.
     """
-    obs = observe_fundamental(ws, wf, rng, time, ag_f[agent, F_SIGMA_N])
+    obs = observe_fundamental(ws, wf, rng, time, ag_f[agent, F_SIGMA_N], trades)
     last = ag_i[agent, A_LAST_WAKE]
     if last < 0:
         last = ws[W_START]
@@ -487,7 +487,7 @@ def value_act(
     )
     if status != WorldStatus.OK:
         return status
-    r_T = int(round(_value_forecast(ws, wf, ag_i, ag_f, rng, agent, time))) - ws[W_MIN_PRICE]
+    r_T = int(round(_value_forecast(ws, wf, ag_i, ag_f, rng, agent, time, trades))) - ws[W_MIN_PRICE]
     if sc[N_BID_ORDERS] > 0 and sc[N_ASK_ORDERS] > 0:
         bid = sc[BEST_BID]
         ask = sc[BEST_ASK]

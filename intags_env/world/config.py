@@ -101,7 +101,18 @@ class OrderSizeConfig:
 @dataclass(frozen=True)
 class OracleConfig:
     """Fundamental value: Ornstein-Uhlenbeck around ``r_bar`` with rare Poisson megashocks (ABIDES'
-    sparse mean-reverting oracle)."""
+    sparse mean-reverting oracle).
+
+    ``flow_impact`` > 0 (not in ABIDES) makes the value the agents observe respond to order flow: every
+    aggressive order (its trades together) revises it by ``flow_impact * side * (shares / 100) **
+    flow_exponent`` cents, of which ``flow_permanent`` stays and the rest decays with time constant
+    ``flow_memory_s`` (never, if None). This is the propagator picture of price formation (Bouchaud,
+    Gefen, Potters & Wyart 2004, "Fluctuations and response in financial markets: the subtle nature of
+    'random' price changes", Quant. Finance 4; Kyle 1985 for the permanent, information-revealing part)
+    with the concave single-order impact measured by Lillo, Farmer & Mantegna 2003 ("Master curve for
+    price-impact function", Nature 421): value traders revise their fair value from signed order flow,
+    so a metaorder moves what they believe, not just the book. The default, 0, leaves every run as it
+    was."""
 
     r_bar: int = 100_000  # cents
     kappa: float = 1.67e-16  # mean reversion per ns
@@ -109,6 +120,10 @@ class OracleConfig:
     megashock_rate: float = 2.77778e-18  # arrivals per ns
     megashock_mean: float = 1_000.0  # cents; the sign is random
     megashock_var: float = 50_000.0  # cents^2
+    flow_impact: float = 0.0  # cents of revision per aggressive order of 100 shares; 0: none (ABIDES)
+    flow_exponent: float = 0.5  # the revision grows as (order size / 100) ** flow_exponent
+    flow_memory_s: float | None = None  # the transient part's decay time; None: every revision stays
+    flow_permanent: float = 1.0  # share of each revision that never decays
 
     def __post_init__(self) -> None:
         _check(
@@ -119,6 +134,12 @@ class OracleConfig:
         _non_negative("oracle.megashock_rate", self.megashock_rate)
         _non_negative("oracle.megashock_mean", self.megashock_mean)
         _non_negative("oracle.megashock_var", self.megashock_var)
+        _non_negative("oracle.flow_impact", self.flow_impact)
+        _check(_finite(self.flow_exponent) and 0 <= self.flow_exponent <= 1, "oracle.flow_exponent",
+               self.flow_exponent, "in [0, 1]")  # fmt: skip
+        if self.flow_memory_s is not None:
+            _positive("oracle.flow_memory_s", self.flow_memory_s)
+        _probability("oracle.flow_permanent", self.flow_permanent)
 
 
 @dataclass(frozen=True)

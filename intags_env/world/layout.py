@@ -50,7 +50,9 @@ W_N_REJECTED = 15
 W_MM_FIRST = 16  # market makers occupy agent indices [W_MM_FIRST, W_MM_FIRST + W_MM_COUNT)
 W_MM_COUNT = 17
 W_N_SKIPPED_ORDERS = 18  # background orders not sent because their price is off the book's grid
-N_WS = 19
+W_FLOW_SEEN = 19  # trades the order-flow revision of the fundamental has read
+W_FLOW_T = 20  # time the transient part of that revision was last decayed to
+N_WS = 21
 
 # wf: world float scalars
 WF_FUNDAMENTAL = 0  # cents, at time W_ORACLE_T
@@ -67,7 +69,13 @@ WF_SIZE_LOT = 10
 WF_SIZE_N_LOTS = 11
 WF_SIZE_CUM = 12  # 16 slots: cumulative normalised weights of round lots 1..16
 WF_IMB_THRESHOLD = 28  # market makers' book-imbalance trigger
-N_WF = 29
+WF_FLOW_IMPACT = 29  # cents of revision per aggressive order of 100 shares (0: no revision)
+WF_FLOW_EXPONENT = 30
+WF_FLOW_RATE = 31  # decay rate of the transient part, per ns (0: none)
+WF_FLOW_PERMANENT_SHARE = 32
+WF_FLOW_PERMANENT = 33  # cents: the revision so far, the part that stays
+WF_FLOW_TRANSIENT = 34  # cents: the part that decays
+N_WF = 35
 
 # ag_i: agent integer columns
 A_TYPE = 0

@@ -4,6 +4,9 @@ Between observation times the OU process is sampled exactly:
 ``v' = r_bar + (v - r_bar) e^{-kappa dt} + N(0, fund_vol^2 / (2 kappa) (1 - e^{-2 kappa dt}))``.
 Megashocks arrive as a Poisson process; each adds ``±megashock_mean + N(0, megashock_var)`` (random sign).
 As in ABIDES, the value is kept as whole cents (rounded, floored at 0) after every step.
+
+Optionally (``OracleConfig.flow_impact``) what the agents observe is that value plus a revision from the
+signed order flow, read from the trade log when they observe (:func:`flow_revision`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,17 @@ import math
 from numba import njit
 
 from .layout import (
+    W_FLOW_SEEN,
+    W_FLOW_T,
+    W_N_TRADES,
     W_NEXT_SHOCK,
     W_ORACLE_T,
+    WF_FLOW_EXPONENT,
+    WF_FLOW_IMPACT,
+    WF_FLOW_PERMANENT,
+    WF_FLOW_PERMANENT_SHARE,
+    WF_FLOW_RATE,
+    WF_FLOW_TRANSIENT,
     WF_FUND_VOL,
     WF_FUNDAMENTAL,
     WF_KAPPA,
@@ -71,7 +83,46 @@ def advance_fundamental(ws, wf, rng, t):
 
 
 @njit(cache=True, _nrt=False)
-def observe_fundamental(ws, wf, rng, t, noise_var):
-    """A noisy observation of the fundamental at ``t``: ``round(N(value, noise_var))`` cents."""
+def _decay_flow(ws, wf, t):
+    rate = wf[WF_FLOW_RATE]
+    if rate > 0.0 and t > ws[W_FLOW_T]:
+        wf[WF_FLOW_TRANSIENT] *= math.exp(-rate * (t - ws[W_FLOW_T]))
+    if t > ws[W_FLOW_T]:
+        ws[W_FLOW_T] = t
+
+
+@njit(cache=True, _nrt=False)
+def flow_revision(ws, wf, trades, t):
+    """The order flow's revision of the value at ``t`` (cents): every aggressive order in the trade log
+    since the last call (its consecutive trades with one taker, together) adds ``flow_impact * side *
+    (shares / 100) ** flow_exponent`` at its time, split into a permanent and a decaying part."""
+    impact = wf[WF_FLOW_IMPACT]
+    if impact <= 0.0:
+        return 0.0
+    n = ws[W_N_TRADES]
+    j = ws[W_FLOW_SEEN]
+    keep = wf[WF_FLOW_PERMANENT_SHARE]
+    while j < n:
+        taker, side, when = trades[j]["taker_id"], trades[j]["side"], trades[j]["time"]
+        qty = 0
+        while j < n and trades[j]["taker_id"] == taker:
+            qty += trades[j]["qty"]
+            j += 1
+        _decay_flow(ws, wf, when)
+        step = impact * side * (qty / 100.0) ** wf[WF_FLOW_EXPONENT]
+        wf[WF_FLOW_PERMANENT] += keep * step
+        wf[WF_FLOW_TRANSIENT] += (1.0 - keep) * step
+    ws[W_FLOW_SEEN] = n
+    _decay_flow(ws, wf, t)
+    return wf[WF_FLOW_PERMANENT] + wf[WF_FLOW_TRANSIENT]
+
+
+@njit(cache=True, _nrt=False)
+def observe_fundamental(ws, wf, rng, t, noise_var, trades):
+    """A noisy observation of the fundamental at ``t``, revised by the order flow (see
+    :func:`flow_revision`; nothing by default): ``round(N(value + revision, noise_var))`` cents."""
     value = advance_fundamental(ws, wf, rng, t)
+    revision = flow_revision(ws, wf, trades, t)
+    if revision != 0.0:
+        value = max(0.0, value + revision)
     return float(round(rng.normal(value, math.sqrt(noise_var))))

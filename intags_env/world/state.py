@@ -48,6 +48,7 @@ from .layout import (
     RECORD_DTYPE,
     TRADE_DTYPE,
     W_END,
+    W_FLOW_T,
     W_MIN_PRICE,
     W_MM_COUNT,
     W_MM_FIRST,
@@ -58,6 +59,10 @@ from .layout import (
     W_REC_LEVELS,
     W_START,
     WAKE,
+    WF_FLOW_EXPONENT,
+    WF_FLOW_IMPACT,
+    WF_FLOW_PERMANENT_SHARE,
+    WF_FLOW_RATE,
     WF_FUND_VOL,
     WF_FUNDAMENTAL,
     WF_IMB_THRESHOLD,
@@ -201,6 +206,10 @@ def _world_floats(config: WorldConfig) -> np.ndarray:
     cum = wf[WF_SIZE_LN_WEIGHT] + np.cumsum(np.asarray(s.lot_weights, np.float64) / total)
     wf[WF_SIZE_CUM : WF_SIZE_CUM + len(cum)] = cum
     wf[WF_IMB_THRESHOLD] = config.market_makers.imbalance_threshold
+    wf[WF_FLOW_IMPACT] = o.flow_impact
+    wf[WF_FLOW_EXPONENT] = o.flow_exponent
+    wf[WF_FLOW_RATE] = 0.0 if o.flow_memory_s is None else 1.0 / (o.flow_memory_s * 1e9)
+    wf[WF_FLOW_PERMANENT_SHARE] = o.flow_permanent
     return wf
 
 
@@ -230,6 +239,7 @@ def build_world(
     ws[W_MIN_PRICE] = c.min_price
     ws[W_REC_LEVELS] = c.book.record_levels
     ws[W_ORACLE_T] = c.start_ns
+    ws[W_FLOW_T] = c.start_ns
     ws[W_MM_FIRST] = c.noise.count + c.value.count
     ws[W_MM_COUNT] = c.market_makers.count
     wf = _world_floats(c)
