@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import replace
 
@@ -19,6 +20,7 @@ from intags_env.world.layout import (
     WF_FLOW_TRANSIENT,
 )
 from intags_env.world.oracle import flow_revision
+from intags_env.world.simulate import simulate
 from intags_env.world.state import _world_floats
 
 S = 1_000_000_000
@@ -84,3 +86,17 @@ def test_a_market_with_flow_revision_runs_and_bad_settings_are_named() -> None:
     ):
         with pytest.raises(ConfigError, match=message):
             replace(base.oracle, **{field: value})
+
+
+@pytest.mark.parametrize(
+    ("preset", "end", "messages", "trades"),
+    [
+        ("rmsc04", None, "329c61025d186187", "ee7521f8857db2b6"),
+        ("amzn", "10:00", "7103700fa3effc69", "27d28517a7422a64"),
+    ],
+)
+def test_the_presets_are_byte_identical_to_before_the_flow_option(preset, end, messages, trades) -> None:
+    """Hashes of seed 3's messages and trades, taken before the option existed (commit 19b6322)."""
+    result = simulate(preset, 3, end=end)
+    assert hashlib.sha256(result.lobster.messages.tobytes()).hexdigest()[:16] == messages
+    assert hashlib.sha256(result.trades.tobytes()).hexdigest()[:16] == trades
