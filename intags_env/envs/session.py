@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from ..exchange.book import LAST_PRICE
 from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
@@ -261,19 +262,23 @@ class TradingSession:
             trades = trades[: max(0, upto - self._trades_seen)]
         if not len(trades):
             return
-        self._trades_seen += len(trades)
-        self._volume_mark += int(trades["qty"].sum())
         # participants are the owners first .. first + n_participants - 1 (a background may own slots
         # beyond them, as a learned generator does)
         first = self.world.first_external
+        volume, involved = _scan_trades(trades, first, first + self.n_participants)
+        self._trades_seen += len(trades)
+        self._volume_mark += int(volume)
+        if involved:
+            self._book_fills(trades, first)
+
+    def _book_fills(self, trades: np.ndarray, first: int) -> None:
+        """The participants' legs of ``trades`` into their accounts and pending fills."""
         last = first + self.n_participants
-        maker, taker = trades["maker_owner"], trades["taker_owner"]
-        involved = ((maker >= first) & (maker < last)) | ((taker >= first) & (taker < last))
-        if not involved.any():
-            return
-        rows = trades[involved][
-            ["time", "price", "qty", "side", "maker_id", "taker_id", "maker_owner", "taker_owner"]
-        ].tolist()  # plain tuples: far cheaper to read than records
+        columns = ["time", "price", "qty", "side", "maker_id", "taker_id", "maker_owner", "taker_owner"]
+        involved = ((trades["maker_owner"] >= first) & (trades["maker_owner"] < last)) | (
+            (trades["taker_owner"] >= first) & (trades["taker_owner"] < last)
+        )
+        rows = trades[involved][columns].tolist()  # plain tuples: far cheaper to read than records
         fee_rate = self.fee_rate
         for time, price, qty, side, maker_id, taker_id, maker_owner, taker_owner in rows:
             notional = float(price) * qty
@@ -382,6 +387,20 @@ def advance_sessions(
             else:
                 sessions[i].market_moved()
         active = still
+
+
+@njit(cache=True)
+def _scan_trades(trades, first, last):  # pragma: no cover - compiled
+    """(shares traded, whether a participant — an owner in [first, last) — took part): what every step
+    asks of the new trades, in one call."""
+    volume = 0
+    involved = False
+    for j in range(len(trades)):
+        t = trades[j]
+        volume += t["qty"]
+        if first <= t["maker_owner"] < last or first <= t["taker_owner"] < last:
+            involved = True
+    return volume, involved
 
 
 def imbalance(bid: float, ask: float) -> float:
