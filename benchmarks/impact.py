@@ -8,8 +8,9 @@ Q/V_D (bootstrap 95 % CI over seeds), the prefactor Y of I = Y sigma_D sqrt(Q/V_
 from the market's own full days, or its window scaled to a day for a generator), the share of the
 peak left one and two durations after the end, and the buy-minus-sell peak gap.
 
-Markets: ``--preset`` (default ``amzn``: the candidate for issue 22's responsive preset until one
-exists), ``rmsc04``, and the cloned generator ``--clone PATH`` if given (a ``.zip`` of ``intags train``;
+Markets: ``--preset`` (default ``amzn_responsive``, the market built to answer like a real one; its
+unsuffixed keys), ``--baseline`` (default ``amzn``, the day it was built from: keys ``_amzn``, or ``_NAME``),
+``rmsc04``, and the cloned generator ``--clone PATH`` if given (a ``.zip`` of ``intags train``;
 its 09:35-09:45 window fits shorter metaorders). Writes impact.json, impact_vs_size.png and
 impact_decay.png to ``--out``.
 
@@ -34,7 +35,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="6 seeds, 4 recipes per side, 120-s metaorders")
     ap.add_argument("--seeds", type=int, help="seeds per market (50; quick 6)")
-    ap.add_argument("--preset", default="amzn", help="the market whose figures are the unsuffixed keys")
+    ap.add_argument(
+        "--preset", default="amzn_responsive", help="the market whose figures are the unsuffixed keys"
+    )
+    ap.add_argument("--baseline", default="amzn", help="a second preset, keys suffixed _NAME")
     ap.add_argument("--clone", help="a cloned generator (.zip) to measure too")
     ap.add_argument("--duration", type=float, help="metaorder seconds (300; quick 120; the clone: 200)")
     ap.add_argument("--workers", type=int, default=2)
@@ -46,6 +50,7 @@ def main() -> None:
     boot = 300 if args.quick else 2000
     scale_seeds = (0,) if args.quick else (0, 1, 2)
     markets = [("", impact_window(args.preset, duration), duration),
+               (f"_{args.baseline}", impact_window(args.baseline, duration), duration),
                ("_rmsc04", impact_window("rmsc04", duration), duration)]  # fmt: skip
     if args.clone:
         markets.append(("_clone", impact_window(args.clone, 200.0, label="clone"), min(duration, 200.0)))

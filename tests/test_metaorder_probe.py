@@ -61,3 +61,16 @@ def test_buys_and_sells_mirror_each_other_within_noise() -> None:
 def test_the_cli_names_a_bad_duration(capsys) -> None:
     assert main(["impact", "rmsc04", "--duration", "0"]) == 2
     assert "--duration must be positive" in capsys.readouterr().err
+
+
+def test_amzn_responsive_answers_a_metaorder_and_keeps_most_of_it() -> None:
+    """The same seeds and metaorders (TWAP 3,000 shares over 2 minutes, buy and sell) on ``amzn`` and on
+    ``amzn_responsive``, which differs only in the value traders' revision from order flow."""
+    peaks, kept = {}, {}
+    for preset in ("amzn_responsive", "amzn"):
+        report, _ = measure_impact(impact_window(preset, 120.0), 8, 120.0, recipes((), (3_000,)),
+                                   scale_seeds=(0,), n_boot=50)  # fmt: skip
+        peaks[preset] = np.mean([row["peak_bp"] for row in report.rows])
+        kept[preset] = report.remaining_2x
+    assert peaks["amzn_responsive"] > 2 * peaks["amzn"] > 0
+    assert kept["amzn_responsive"] > 0.4 and kept["amzn"] < 0.3

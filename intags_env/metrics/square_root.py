@@ -15,6 +15,7 @@ random numbers), so the seed is the independent unit.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,8 @@ def fit_square_root(
     beta, y = point(np.arange(n_seeds))
     rng = np.random.default_rng(seed)
     draws = np.array([point(rng.integers(0, n_seeds, n_seeds)) for _ in range(n_boot)])
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no defined beta in any draw: a NaN interval
         beta_ci = tuple(float(v) for v in np.nanpercentile(draws[:, 0], [2.5, 97.5]))
         y_ci = tuple(float(v) for v in np.nanpercentile(draws[:, 1], [2.5, 97.5]))
     return SquareRootFit(beta, beta_ci, y, y_ci, n_kinds, n_seeds)
