@@ -13,7 +13,7 @@ import numpy as np
 
 from intags_env.envs.protocol import Fill, MarketView, Order
 
-__all__ = ["MarketMakerAgent", "MomentumAgent", "POVAgent", "RandomAgent", "TWAPAgent"]
+__all__ = ["ImmediateAgent", "MarketMakerAgent", "MomentumAgent", "POVAgent", "RandomAgent", "TWAPAgent"]
 
 
 class _Base:
@@ -50,6 +50,23 @@ class TWAPAgent(_Base):
         steps_left = max(1, int((view.end - view.time) / (self.interval_s * 1e9)))
         qty = int(round(left / steps_left))
         return ([Order(self.side, qty)] if qty > 0 else []), True
+
+
+class ImmediateAgent(_Base):
+    """Trade all ``quantity`` shares at the first decision, as one market order (then nothing): the
+    impatient end of execution, what a schedule is measured against."""
+
+    name = "immediate"
+
+    def __init__(self, quantity: int = 2_000, side: int = 1, interval_s: float = 10.0) -> None:
+        super().__init__(interval_s)
+        if side not in (1, -1) or quantity <= 0:
+            raise ValueError(f"side must be +1/-1 and quantity positive, got {side}, {quantity}")
+        self.quantity, self.side = int(quantity), side
+
+    def decide(self, view: MarketView) -> tuple[list[Order], bool]:
+        left = self.quantity - view.inventory * self.side
+        return ([Order(self.side, left)] if left > 0 else []), True
 
 
 class POVAgent(_Base):

@@ -9,7 +9,7 @@ from intags_env.envs import ExecutionEnv, MarketView, TradingAgent
 from intags_env.envs.registry import available_agents, load_agent
 from intags_env.envs.session import TradingSession
 
-REFERENCE = ("twap", "pov", "random", "momentum", "market_maker")
+REFERENCE = ("twap", "immediate", "pov", "random", "momentum", "market_maker")
 FAST = {"background": "small", "warmup_s": 60.0, "horizon_s": 300.0, "decision_interval_s": 10.0}
 
 
@@ -39,6 +39,13 @@ def test_reference_agents_load_from_the_entry_point_group() -> None:
         assert isinstance(agent, TradingAgent) and agent.name == name
     with pytest.raises(KeyError, match="no trading agent named 'nope'"):
         load_agent("nope")
+
+
+def test_immediate_sends_what_is_left_at_once() -> None:
+    now = load_agent("immediate", quantity=600, side=-1)
+    orders, cancel = now.decide(view(inventory=-100))
+    assert cancel and len(orders) == 1 and (orders[0].side, orders[0].qty, orders[0].price) == (-1, 500, None)
+    assert now.decide(view(inventory=-600))[0] == []
 
 
 def test_twap_slices_what_is_left_over_the_decisions_left() -> None:
