@@ -52,17 +52,11 @@ class TWAPAgent(_Base):
         return ([Order(self.side, qty)] if qty > 0 else []), True
 
 
-class ImmediateAgent(_Base):
+class ImmediateAgent(TWAPAgent):
     """Trade all ``quantity`` shares at the first decision, as one market order (then nothing): the
     impatient end of execution, what a schedule is measured against."""
 
     name = "immediate"
-
-    def __init__(self, quantity: int = 2_000, side: int = 1, interval_s: float = 10.0) -> None:
-        super().__init__(interval_s)
-        if side not in (1, -1) or quantity <= 0:
-            raise ValueError(f"side must be +1/-1 and quantity positive, got {side}, {quantity}")
-        self.quantity, self.side = int(quantity), side
 
     def decide(self, view: MarketView) -> tuple[list[Order], bool]:
         left = self.quantity - view.inventory * self.side

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..envs.background import Background
-from ..envs.protocol import Order
 from ..envs.session import TradingSession
 from ..metrics.impact import price_impact_bps
 from ..world.config import NS_PER_SECOND
 from .probes_market import MarketLike, SeedTask, as_market, mean_and_se, run_seeds, seed_list
+from .probes_metaorder import Metaorder, metaorder_path
 
 __all__ = ["ImpactCurve", "impact_curve", "mid_paths"]
 
@@ -100,46 +100,10 @@ def mid_paths(
 ) -> tuple[np.ndarray, int]:
     """One session of ``session``'s market (participant 0 = the POV trader, idle when ``participation`` is
     None): the mid (cents, NaN with an empty side) at ``window start + k grid_s`` up to the horizon, and
-    the shares the trader got. Both kinds of run make the same calls, so without trades they are equal."""
-    start = window[0]
-    horizon_end = start + int(round(horizon_s * NS_PER_SECOND))
-    grid = start + np.arange(0, horizon_end - start + 1, int(round(grid_s * NS_PER_SECOND)))
-    interval = int(round(interval_s * NS_PER_SECOND))
-    decisions = start + interval * np.arange(1, (horizon_end - start) // interval + 1)
-    decisions = decisions[decisions < horizon_end]  # none at the horizon itself (as metrics/pov)
-    times = np.union1d(grid, decisions)
-    session.reset(seed)
-    session.advance(start)
-    seen = session.world.n_trades
-    others = 0
-    traded = 0
-    owner = session.owner(0)
-    mids = np.full(len(grid), np.nan)
-    is_grid = np.isin(times, grid)
-    is_decision = np.isin(times, decisions)
-    k = 0
-    for t, on_grid, decide in zip(times.tolist(), is_grid.tolist(), is_decision.tolist()):
-        session.advance(t)
-        if decide:
-            trades = session.world.trades_since(seen)
-            seen += len(trades)
-            mine = (trades["maker_owner"] == owner) | (trades["taker_owner"] == owner)
-            others += int(trades["qty"][~mine].sum())
-            traded += int(trades["qty"][mine].sum())
-            if participation is not None:
-                qty = int(round(participation * others))
-                bid, ask = session.top_of_book()
-                touch = ask if side > 0 else bid
-                if qty > 0 and touch is not None:
-                    session.submit(0, [Order(side, qty, touch, tif="ioc")])
-            others = 0
-        if on_grid:
-            mid = session.mid()
-            mids[k] = np.nan if mid is None else mid
-            k += 1
-    trades = session.world.trades_since(seen)
-    traded += int(trades["qty"][(trades["maker_owner"] == owner) | (trades["taker_owner"] == owner)].sum())
-    return mids, traded
+    the shares the trader got — the POV metaorder of :func:`.probes_metaorder.metaorder_path`, trading
+    (at the touch) and watched over the same ``horizon_s``."""
+    metaorder = None if participation is None else Metaorder("pov", participation, side)
+    return metaorder_path(session, seed, window[0], metaorder, horizon_s, interval_s, grid_s, 0.0, horizon_s)
 
 
 @dataclass(frozen=True)

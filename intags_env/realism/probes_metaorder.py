@@ -79,13 +79,16 @@ def metaorder_path(
     interval_s: float,
     grid_s: float,
     reach_bp: float = 0.0,
+    watch_s: float | None = None,
 ) -> tuple[np.ndarray, int]:
     """One session (participant 0 = the metaorder, idle when ``metaorder`` is None): the mid (cents, NaN
-    with an empty side) every ``grid_s`` from ``start`` to three durations later, and the shares traded.
-    Runs with and without a metaorder make the same calls, so without trades they are equal."""
+    with an empty side) every ``grid_s`` from ``start`` to ``watch_s`` later (default: three durations),
+    and the shares traded. Runs with and without a metaorder make the same calls, so without trades they
+    are equal."""
     duration = int(round(duration_s * NS_PER_SECOND))
     interval = int(round(interval_s * NS_PER_SECOND))
-    grid = start + np.arange(0, 3 * duration + 1, int(round(grid_s * NS_PER_SECOND)))
+    watch = 3 * duration if watch_s is None else int(round(watch_s * NS_PER_SECOND))
+    grid = start + np.arange(0, watch + 1, int(round(grid_s * NS_PER_SECOND)))
     decisions = start + interval * np.arange(1, duration // interval + 1)
     decisions = decisions[decisions < start + duration]
     times = np.union1d(grid, decisions)
