@@ -48,7 +48,9 @@ BENCHMARKS = {
         ),
     ),
     "exchange": Case(("--quick",), ("ns_per_msg", "msgs_per_s", "speedup_vs_reference", "cold_start_s")),
-    "impact": Case(QUICK, ("y_factor", "y_factor_rmsc04", "beta_rmsc04", "remaining_1x_rmsc04")),
+    "impact": Case(
+        QUICK, ("y_factor", "y_factor_rmsc04", "beta_rmsc04", "remaining_1x_rmsc04", "facts_matched")
+    ),
     "multi_agent": Case(
         ("--quick",),
         (
