@@ -43,6 +43,14 @@ class ExecutionEnv(TraderEnv):
     ``-side * sum((fill price - arrival) * qty) / (quantity * arrival) * 1e4``. An episode's rewards sum
     to minus its total shortfall.
 
+    **Which market.** The default ``rmsc04`` barely answers a trader (a metaorder's impact is a fraction
+    of a basis point and fades within minutes), so trading fast costs little there. For execution
+    research use ``background="amzn_responsive"``: its impact follows the square-root law and mostly stays
+    (``python benchmarks/impact.py``). There an immediate market order for the whole parent costs ~7 bp
+    more than TWAP; random actions cost ~3 bp *less* than a market-order TWAP, because half of them rest
+    passive orders (40 seeds, paired; ``intags bench intags_env/Execution-v0 --agents
+    twap,pov,immediate,random_actions --env-kwargs '{"background": "amzn_responsive"}'``).
+
     **Arguments**: ``background`` (preset name, ``WorldConfig`` or ``Background``), ``side`` ('buy'/'sell'),
     ``quantity``, ``horizon_s``, ``decision_interval_s``, ``warmup_s``, ``fee_bps``, ``background_agents``
     (``TradingAgent``s trading alongside), ``render_mode`` ('ansi' or 'rgb_array').
