@@ -74,3 +74,27 @@ def test_amzn_responsive_answers_a_metaorder_and_keeps_most_of_it() -> None:
         kept[preset] = report.remaining_2x
     assert peaks["amzn_responsive"] > 2 * peaks["amzn"] > 0
     assert kept["amzn_responsive"] > 0.4 and kept["amzn"] < 0.3
+
+
+def test_a_market_that_breaks_down_is_left_out_and_counted(monkeypatch) -> None:
+    """A run that raises WorldError (a generator running away) is NaN and counted, not fatal; a seed
+    whose run without a metaorder breaks down is left out whole."""
+    from intags_env.realism import probes_metaorder
+    from intags_env.world.world import WorldError
+
+    real_path = probes_metaorder.metaorder_path
+
+    def breaking(session, seed, start, metaorder, *args):
+        if (seed == 1 and metaorder is not None and metaorder.side < 0) or (seed == 2 and metaorder is None):
+            raise WorldError("runaway generator: a test")
+        return real_path(session, seed, start, metaorder, *args)
+
+    monkeypatch.setattr(probes_metaorder, "metaorder_path", breaking)
+    market = impact_window("rmsc04", 60.0)
+    report, runs = measure_impact(
+        market, [0, 1, 2, 3], 60.0, recipes((0.2,), (800,)), scale_seeds=(0,), n_boot=50
+    )
+    assert runs.failed.sum(axis=1).tolist() == [1, 1, 2, 2]  # buys: seed 2; sells: seeds 1 and 2
+    assert report.broken_runs == 6 and "6 runs broke down" in report.table()
+    assert all(np.isfinite(row["shares"]) and np.isfinite(row["peak_bp"]) for row in report.rows)
+    assert [row["broken_runs"] for row in report.rows] == [1, 1, 2, 2]

@@ -65,7 +65,8 @@ def fit_square_root(
 ) -> SquareRootFit:
     """β and Y from per-seed impacts ``impact_bps`` and shares ``traded``, both (kinds, seeds): a kind is
     one metaorder recipe (e.g. POV at 10 %, buy), its mean impact and mean ``traded / daily_volume`` one
-    point of the fit. NaN impacts (an undefined mid) are left out of their kind's mean."""
+    point of the fit. NaN impacts (an undefined mid) and NaN runs (a market that broke down) are left out
+    of their kind's means."""
     impact_bps, traded = np.asarray(impact_bps, float), np.asarray(traded, float)
     if impact_bps.shape != traded.shape or impact_bps.ndim != 2:
         raise ValueError(
@@ -76,9 +77,11 @@ def fit_square_root(
     n_kinds, n_seeds = impact_bps.shape
 
     def point(columns: np.ndarray) -> tuple[float, float]:
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a kind with no defined run: NaN, left out
             impact = np.nanmean(impact_bps[:, columns], axis=1)
-        return square_root_fit_point(impact, traded[:, columns].mean(axis=1) / daily_volume, sigma_bp)
+            shares = np.nanmean(traded[:, columns], axis=1)
+        return square_root_fit_point(impact, shares / daily_volume, sigma_bp)
 
     beta, y = point(np.arange(n_seeds))
     rng = np.random.default_rng(seed)

@@ -5,6 +5,7 @@ plots. What ``intags impact`` and ``benchmarks/impact.py`` print; the runs are
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,7 @@ class MarketImpact:
     mirror_gap_bp: float  # mean peak of the buys minus that of the sells, over matched recipes
     mirror_gap_se: float
     rows: tuple[dict, ...]
+    broken_runs: int = 0  # runs whose market broke down (a generator that ran away), left out
 
     def figures(self, suffix: str = "") -> dict[str, float]:
         f = self.fit
@@ -80,6 +82,7 @@ class MarketImpact:
             f"remaining_1x{suffix}": self.remaining_1x,
             f"remaining_2x{suffix}": self.remaining_2x,
             f"mirror_gap_bp{suffix}": self.mirror_gap_bp,
+            f"broken_runs{suffix}": float(self.broken_runs),
         }
 
     def table(self) -> str:
@@ -104,6 +107,8 @@ class MarketImpact:
             f"{self.remaining_2x:.2f} (2x)  buy-sell peak gap {self.mirror_gap_bp:+.2f} "
             f"± {self.mirror_gap_se:.2f} bp"
         )
+        if self.broken_runs:
+            lines.append(f"{self.broken_runs} runs broke down (the market ran away) and are left out")
         return "\n".join(lines)
 
 
@@ -118,14 +123,18 @@ def summarize(runs: MetaorderRuns, scale: DailyScale, n_boot: int = 2000) -> Mar
     """The report of finished runs, against the market's daily scale."""
     peak, at_1x, at_2x = runs.peak, runs.at_1x, runs.at_2x
     fit = fit_square_root(peak, runs.traded, scale.daily_volume, scale.sigma_bp, n_boot=n_boot)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a recipe whose every run broke down: NaN
+        shares = np.nanmean(runs.traded, axis=1).tolist()
     rows = []
     for k, m in enumerate(runs.metaorders):
         mean, se = _mean_se(peak[k])
         rows.append(
             {
                 "metaorder": m.label,
-                "shares": float(runs.traded[k].mean()),
-                "q_over_v": float(runs.traded[k].mean() / scale.daily_volume),
+                "shares": shares[k],
+                "q_over_v": shares[k] / scale.daily_volume,
+                "broken_runs": int(runs.failed[k].sum()),
                 "peak_bp": mean,
                 "peak_se": se,
                 "at_1x_bp": _mean_se(at_1x[k])[0],
@@ -137,10 +146,20 @@ def summarize(runs: MetaorderRuns, scale: DailyScale, n_boot: int = 2000) -> Mar
              if m.side > 0 and Metaorder(m.kind, m.size, -1) in index]  # fmt: skip
     gap, gap_se = float("nan"), float("nan")
     if pairs:
-        per_seed = np.nanmean(np.array([peak[b] - peak[s] for b, s in pairs]), axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a seed with no matched pair left: NaN
+            per_seed = np.nanmean(np.array([peak[b] - peak[s] for b, s in pairs]), axis=0)
         gap, gap_se = _mean_se(per_seed)
     return MarketImpact(
-        runs.market, fit, scale, decay_ratio(peak, at_1x), decay_ratio(peak, at_2x), gap, gap_se, tuple(rows)
+        runs.market,
+        fit,
+        scale,
+        decay_ratio(peak, at_1x),
+        decay_ratio(peak, at_2x),
+        gap,
+        gap_se,
+        tuple(rows),
+        int(runs.failed.sum()),
     )
 
 

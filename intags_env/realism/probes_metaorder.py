@@ -36,6 +36,7 @@ from ..metrics.series import executed_volume, mid_log_returns
 from ..world import WorldConfig, resolve_config
 from ..world.config import NS_PER_SECOND, format_time_of_day
 from ..world.simulate import simulate
+from ..world.world import WorldError
 from .markets import MODEL_SUFFIXES, Market, market_session
 from .probes_market import MarketLike, SeedTask, as_market, run_seeds, seed_list
 
@@ -141,7 +142,9 @@ class _MetaorderTask(SeedTask):
     def run(
         self, background: Background, window: tuple[int, int], seed: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Per metaorder on one seed: its impact path (bp on the grid) and the shares it traded."""
+        """Per metaorder on one seed: its impact path (bp on the grid) and the shares it traded; NaN for a
+        run whose market broke down (``WorldError``: e.g. a generator that ran away), all NaN if the run
+        without a metaorder did."""
         if 3 * self.duration_s * NS_PER_SECOND > window[1] - window[0]:
             raise ValueError(
                 f"three durations ({3 * self.duration_s:g} s: the metaorder and its decay) do not fit the "
@@ -149,19 +152,28 @@ class _MetaorderTask(SeedTask):
             )
         session = TradingSession(background, n_learners=1)
         args = (self.duration_s, self.interval_s, self.grid_s, self.reach_bp)
-        baseline, _ = metaorder_path(session, seed, window[0], None, *args)
-        paths, traded = [], []
-        for metaorder in self.metaorders:
-            mids, shares = metaorder_path(session, seed, window[0], metaorder, *args)
-            paths.append(price_impact_bps(mids, baseline, metaorder.side))
-            traded.append(shares)
-        return np.array(paths), np.array(traded)
+        n_grid = int(round(3 * self.duration_s / self.grid_s)) + 1
+        paths = np.full((len(self.metaorders), n_grid), np.nan)
+        traded = np.full(len(self.metaorders), np.nan)
+        try:
+            baseline, _ = metaorder_path(session, seed, window[0], None, *args)
+        except WorldError:
+            return paths, traded
+        for k, metaorder in enumerate(self.metaorders):
+            try:
+                mids, shares = metaorder_path(session, seed, window[0], metaorder, *args)
+            except WorldError:
+                continue
+            paths[k] = price_impact_bps(mids, baseline, metaorder.side)
+            traded[k] = shares
+        return paths, traded
 
 
 @dataclass(frozen=True)
 class MetaorderRuns:
     """Impact paths of every metaorder on every seed: ``paths`` (metaorders, seeds, grid), ``traded``
-    (metaorders, seeds); the grid runs from the start to three durations later."""
+    (metaorders, seeds); the grid runs from the start to three durations later. A run whose market
+    broke down is NaN in both (``failed``)."""
 
     market: str
     metaorders: tuple[Metaorder, ...]
@@ -180,6 +192,11 @@ class MetaorderRuns:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN slice: NaN, said in the doc
             return np.nanmean(tail, axis=2)
+
+    @property
+    def failed(self) -> np.ndarray:
+        """Runs whose market broke down (metaorders, seeds)."""
+        return np.isnan(self.traded)
 
     @property
     def peak(self) -> np.ndarray:
