@@ -31,6 +31,7 @@ from .execution import ExecutionEnv
 from .market_making import SIDE_NAMES, MarketMakingEnv
 from .protocol import Fill, Order
 from .session import TradingSession
+from .trading import TradingEnv
 from .vector_base import (
     BOUGHT,
     CASH,
@@ -201,8 +202,8 @@ class CompiledSeats:
         self.quantity = column(ExecutionEnv, "quantity", 1, np.int64)
         self.max_inventory = column(MarketMakingEnv, "max_inventory", 1, np.int64)
         self.penalty_rate = column(MarketMakingEnv, "inventory_penalty", 0.0, np.float64)
-        self.trade_size = np.array([getattr(s, "trade_size", 0) for s in seats], np.int64)
-        self.max_position = np.array([getattr(s, "max_position", 1) for s in seats], np.int64)
+        self.trade_size = column(TradingEnv, "trade_size", 0, np.int64)
+        self.max_position = column(TradingEnv, "max_position", 1, np.int64)
         self.vol_scale = np.array([s.volume_scale for s in seats], np.float64)
         self.inv_scale = np.array([s.inventory_scale for s in seats], np.float64)
         self.n_steps = seats[0].n_steps
@@ -214,7 +215,7 @@ class CompiledSeats:
         self.flags = np.zeros(n, np.int64)
         self.fills = np.zeros((256, N_FILL_COLUMNS), np.int64)
         self.rewards = np.zeros(n)
-        self.out = np.zeros((n, max(s.observation_space.shape[0] for s in seats)), np.float32)
+        self.out = np.zeros((n, max(self.widths)), np.float32)
 
     # --- episode ------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from ..envs.session import TradingSession
 from ..exchange.kernels import depth
 from ..exchange.types import MESSAGE_DTYPE, MsgKind
 from ..world import World
+from ..world.config import NS_PER_SECOND
 from ..world.layout import W_CLOCK, W_N_TRADES, WorldStatus
 from ..world.loop import run_until_listed, submit_listed
 from ..world.state import grow_records
@@ -115,7 +116,7 @@ def advance_with_trader(session: TradingSession) -> None:
         raise ValueError("advance_with_trader runs a World session whose only player is a ConfoundedTrader")
     trader: ConfoundedTrader = session.scripted[0]
     world = session.world
-    interval = int(trader.interval_s * 1_000_000_000)
+    interval = int(trader.interval_s * NS_PER_SECOND)  # as TradingSession schedules it
     end = session.end_ns
     first = session._next_scripted[0]
     params = np.array(

@@ -16,7 +16,7 @@ from ..metrics.square_root import SquareRootFit, decay_ratio, fit_square_root
 from ..world import WorldConfig
 from ..world.config import NS_PER_SECOND, format_time_of_day, parse_time_of_day
 from .markets import MODEL_SUFFIXES
-from .probes_market import MarketLike, MarketWindow, as_market
+from .probes_market import MarketLike, MarketWindow, as_market, finite_mean_and_se
 from .probes_metaorder import DailyScale, Metaorder, MetaorderRuns, daily_scale, metaorder_runs
 
 __all__ = [
@@ -112,13 +112,6 @@ class MarketImpact:
         return "\n".join(lines)
 
 
-def _mean_se(x: np.ndarray) -> tuple[float, float]:
-    x = x[np.isfinite(x)]
-    if len(x) < 2:
-        return (float(x.mean()) if len(x) else float("nan")), float("nan")
-    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
-
-
 def summarize(runs: MetaorderRuns, scale: DailyScale, n_boot: int = 2000) -> MarketImpact:
     """The report of finished runs, against the market's daily scale."""
     peak, at_1x, at_2x = runs.peak, runs.at_1x, runs.at_2x
@@ -128,7 +121,7 @@ def summarize(runs: MetaorderRuns, scale: DailyScale, n_boot: int = 2000) -> Mar
         shares = np.nanmean(runs.traded, axis=1).tolist()
     rows = []
     for k, m in enumerate(runs.metaorders):
-        mean, se = _mean_se(peak[k])
+        mean, se = finite_mean_and_se(peak[k])
         rows.append(
             {
                 "metaorder": m.label,
@@ -137,8 +130,8 @@ def summarize(runs: MetaorderRuns, scale: DailyScale, n_boot: int = 2000) -> Mar
                 "broken_runs": int(runs.failed[k].sum()),
                 "peak_bp": mean,
                 "peak_se": se,
-                "at_1x_bp": _mean_se(at_1x[k])[0],
-                "at_2x_bp": _mean_se(at_2x[k])[0],
+                "at_1x_bp": finite_mean_and_se(at_1x[k])[0],
+                "at_2x_bp": finite_mean_and_se(at_2x[k])[0],
             }
         )
     index = {m: k for k, m in enumerate(runs.metaorders)}
@@ -149,7 +142,7 @@ def summarize(runs: MetaorderRuns, scale: DailyScale, n_boot: int = 2000) -> Mar
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a seed with no matched pair left: NaN
             per_seed = np.nanmean(np.array([peak[b] - peak[s] for b, s in pairs]), axis=0)
-        gap, gap_se = _mean_se(per_seed)
+        gap, gap_se = finite_mean_and_se(per_seed)
     return MarketImpact(
         runs.market,
         fit,

@@ -26,7 +26,7 @@ from ..envs.background import Background
 from ..envs.session import TradingSession
 from ..metrics.impact import price_impact_bps
 from ..world.config import NS_PER_SECOND
-from .probes_market import MarketLike, SeedTask, as_market, mean_and_se, run_seeds, seed_list
+from .probes_market import MarketLike, SeedTask, as_market, finite_mean_and_se, run_seeds, seed_list
 from .probes_metaorder import Metaorder, metaorder_path
 
 __all__ = ["ImpactCurve", "impact_curve", "mid_paths"]
@@ -51,11 +51,11 @@ class ImpactCurve:
 
     @property
     def mean_bps(self) -> np.ndarray:
-        return np.array([_finite_mean_and_se(row)[0] for row in self.impact_bps])
+        return np.array([finite_mean_and_se(row)[0] for row in self.impact_bps])
 
     @property
     def se_bps(self) -> np.ndarray:
-        return np.array([_finite_mean_and_se(row)[1] for row in self.impact_bps])
+        return np.array([finite_mean_and_se(row)[1] for row in self.impact_bps])
 
     def summary(self) -> dict[str, float]:
         """Per rate: mean (``impact_0.1_bps``), standard error (``impact_0.1_se``), seeds with a defined
@@ -69,11 +69,6 @@ class ImpactCurve:
             out[f"impact_{rate:g}_n"] = int(n)
             out[f"traded_{rate:g}"] = float(traded)
         return out
-
-
-def _finite_mean_and_se(row: np.ndarray) -> tuple[float, float]:
-    finite = row[np.isfinite(row)]
-    return mean_and_se(finite) if len(finite) else (float("nan"), float("nan"))
 
 
 def _check_rate(rate: float) -> None:

@@ -201,3 +201,10 @@ def mean_and_se(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
     x = np.asarray(values, dtype=float)
     se = float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
     return float(x.mean()), se
+
+
+def finite_mean_and_se(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
+    """:func:`mean_and_se` of the finite values (a NaN marks a run without a value); NaN for none."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    return mean_and_se(x) if len(x) else (float("nan"), float("nan"))
