@@ -10,11 +10,12 @@ peak left one and two durations after the end, and the buy-minus-sell peak gap.
 
 Markets: ``--preset`` (default ``amzn_responsive``, the market built to answer like a real one; its
 unsuffixed keys), ``--baseline`` (default ``amzn``, the day it was built from: keys ``_amzn``, or ``_NAME``),
-``rmsc04``, and the cloned generator ``--clone PATH`` if given (a ``.zip`` of ``intags train``;
-its 09:35-09:45 window fits shorter metaorders). Writes impact.json, impact_vs_size.png and
-impact_decay.png to ``--out``.
+``rmsc04``, and the cloned generator ``--clone PATH`` and the INTAGS generator ``--intags PATH`` if given
+(``.zip`` files of ``intags train``, e.g. ``--real amzn_responsive``'s pretrained.zip and generator.zip:
+keys ``_clone`` / ``_intags``; their 09:35-09:45 window fits shorter metaorders). Writes impact.json,
+impact_vs_size.png and impact_decay.png to ``--out``.
 
-Run: ``python benchmarks/impact.py [--seeds 50] [--workers 2] [--clone out/generator/generator.zip]`` or
+Run: ``python benchmarks/impact.py [--seeds 50] [--workers 2] [--clone A.zip] [--intags B.zip]``, or
 ``--quick`` (6 seeds, 2 POV rates and 2 TWAP sizes, shorter metaorders, one day for V_D and sigma_D: the
 pipeline, not the result).
 ``facts_matched`` / ``facts_matched_amzn``: on how many of the calibration benchmark's 10 facts the preset /
@@ -89,6 +90,7 @@ def main() -> None:
     )
     ap.add_argument("--baseline", default="amzn", help="a second preset, keys suffixed _NAME")
     ap.add_argument("--clone", help="a cloned generator (.zip) to measure too")
+    ap.add_argument("--intags", help="an INTAGS-trained generator (.zip) to measure too")
     ap.add_argument("--duration", type=float, help="metaorder seconds (300; quick 120; the clone: 200)")
     ap.add_argument("--bench-seeds", type=int, help="Execution-v0 episodes per contestant (40; quick 4)")
     ap.add_argument("--workers", type=int, default=2)
@@ -102,8 +104,10 @@ def main() -> None:
     markets = [("", impact_window(args.preset, duration), duration),
                (f"_{args.baseline}", impact_window(args.baseline, duration), duration),
                ("_rmsc04", impact_window("rmsc04", duration), duration)]  # fmt: skip
-    if args.clone:
-        markets.append(("_clone", impact_window(args.clone, 200.0, label="clone"), min(duration, 200.0)))
+    for suffix, path in (("_clone", args.clone), ("_intags", args.intags)):
+        if path:
+            label = suffix[1:]
+            markets.append((suffix, impact_window(path, 200.0, label=label), min(duration, 200.0)))
     started = time.perf_counter()
     figures: dict[str, float | None] = {}
     results = []
@@ -119,7 +123,7 @@ def main() -> None:
     figures["facts_matched"] = matched[args.preset]
     figures[f"facts_matched_{args.baseline}"] = matched[args.baseline]
     figures.update(execution_gaps(args.preset, args.bench_seeds or (4 if args.quick else 40)))
-    for key in ("beta_clone", "y_factor_clone"):
+    for key in ("beta_clone", "y_factor_clone", "beta_intags", "y_factor_intags"):
         figures.setdefault(key, float("nan"))
     figures["minutes"] = (time.perf_counter() - started) / 60
     clean = {

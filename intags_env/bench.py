@@ -129,11 +129,11 @@ class _ModelPolicy(_Policy):
 
 def load_sb3_model(path: str) -> Any:
     """A model saved by Stable-Baselines3 (PPO, A2C, DQN or SAC — whichever loads it). A missing,
-    truncated or damaged file is named first (``generator.policy.check_sb3_file``), not reported as each
+    truncated or damaged file is named first (``sb3_files.check_sb3_file``), not reported as each
     algorithm's failure."""
     from stable_baselines3 import A2C, DQN, PPO, SAC
 
-    from .generator.policy import check_sb3_file
+    from .sb3_files import check_sb3_file
 
     check_sb3_file(path)
     errors = []

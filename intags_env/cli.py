@@ -13,7 +13,9 @@ real-vs-real floor.
 ``intags calibrate --data LOBSTER_PATH``  fit the agent-based background to a recorded day.
 ``intags --version``  the installed version.
 
-Every option's help says its default (``intags COMMAND --help``).
+Every option's help says its default (``intags COMMAND --help``). Other packages add commands through
+the ``intags_env.commands`` entry-point group (a function that adds its sub-parser), as ``intags_agents``
+adds ``train-cwgan``.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ import argparse
 import json
 import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from .envs.arguments import integer_arg
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]
+
+#: Entry-point group of commands from other packages: ``name = "module:add_parser"``, where
+#: ``add_parser(subparsers)`` adds the command's sub-parser with its handler as ``func``.
+COMMANDS = "intags_env.commands"
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -269,12 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_calibrate_parser(sub)
     add_impact_parser(sub)
-    try:
-        from intags_agents.cwgan.cli import add_train_cwgan_parser
-    except ImportError:  # intags_agents is not installed (a partial install): no train-cwgan
-        pass
-    else:
-        add_train_cwgan_parser(sub)
+    for command in entry_points(group=COMMANDS):  # e.g. intags_agents' train-cwgan
+        try:
+            add_parser = command.load()
+        except ImportError:  # its package is not installed (a partial install): no such command
+            continue
+        add_parser(sub)
     return parser
 
 
@@ -534,8 +541,8 @@ def _check_resume(out: Path, method: str) -> None:
     PPO the latest ``checkpoints/generator_*_steps.zip``."""
     import pickle
 
-    from .generator.policy import check_sb3_file
     from .generator.train import _latest_checkpoint
+    from .sb3_files import check_sb3_file
 
     pretrained = out / "pretrained.zip"
     if method == "es":

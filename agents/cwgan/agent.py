@@ -109,6 +109,12 @@ class CWGANWorldAgent:
 
     # --- as a background ----------------------------------------------------------------------------
 
+    @property
+    def policy(self) -> CWGANWorldAgent:
+        """The order policy a background samples from: the agent itself (the ``WorldAgent`` protocol of
+        ``intags_env.envs.world_agents``)."""
+        return self
+
     def background(
         self,
         n_external: int = 4,
@@ -163,6 +169,11 @@ class CWGANWorldAgent:
             agent.window.update({k: meta[k] for k in DEFAULT_WINDOW if k in meta})
         agent.generator.eval()
         return agent
+
+
+def load_cwgan(path: str | Path) -> CWGANWorldAgent:
+    """The ``.pt`` loader registered in the ``intags_env.world_agents`` entry-point group."""
+    return CWGANWorldAgent.load(path)
 
 
 def _read_payload(path: Path) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,7 @@ __all__ = [
     "real_pairs",
     "split_holdout",
     "train_cwgan",
+    "train_for_window",
 ]
 
 #: Seeds of the closed-loop sessions that select the checkpoint (a block of their own, intags_env.seeds).
@@ -486,3 +487,12 @@ def _check_resumable(saved: dict[str, Any], settings: CWGANSettings, path: Path)
     if differ:
         changes = ", ".join(f"{k}: {saved.get(k)!r} -> {getattr(settings, k)!r}" for k in differ)
         raise ValueError(f"cannot resume from {path}: settings changed ({changes}); only the schedule may")
+
+
+def train_for_window(out: str | Path, window: dict[str, Any], *, quick: bool, progress: bool) -> Path:
+    """A cWGAN with the default (or quick) settings, trained for ``window`` (``real``, ``start``,
+    ``end``) into ``out``; returns the model's path. Registered in the ``intags_env.world_agent_trainers``
+    entry-point group (the realism benchmark trains the baseline through it)."""
+    settings = CWGANSettings.quick() if quick else CWGANSettings()
+    train_cwgan(replace(settings, **window), out, progress=progress)
+    return Path(out) / "cwgan.pt"

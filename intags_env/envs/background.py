@@ -14,7 +14,9 @@ import numpy as np
 
 from ..exchange.book import BookState
 from ..world import World, WorldConfig, resolve_config
+from ..world.config import ConfigError
 from ..world.world import SimulationResult, WorldArrays
+from .world_agents import is_world_agent_file, load_world_agent, world_agent_suffixes
 
 __all__ = ["Background", "make_background"]
 
@@ -70,21 +72,25 @@ def make_background(
     start: str | int | None = None,
     end: str | int | None = None,
 ) -> Background:
-    """A background with room for ``n_participants``: from a preset name, a ``WorldConfig``, a trained
-    generator (a path to an SB3 ``.zip``, see ``intags_env.generator``, or to a cWGAN world agent's
-    ``.pt``, see ``intags_agents.cwgan``) or an object.
+    """A background with room for ``n_participants``: from a preset name, a ``WorldConfig``, a saved
+    world agent (a file whose suffix a loader is registered for in :mod:`.world_agents`: an SB3
+    generator ``.zip``, see ``intags_env.generator``; a cWGAN ``.pt``, see ``intags_agents.cwgan``) or an
+    object.
 
     An object must implement ``Background`` and have at least ``n_participants`` external slots.
-    A generator's market and session default to those it was trained for.
+    A world agent's market and session default to those it was trained for.
     """
-    if isinstance(spec, str) and spec.endswith(".zip"):
-        from ..generator.background import GeneratorBackground
-
-        return GeneratorBackground.from_model(spec, n_external=n_participants, start=start, end=end)
-    if isinstance(spec, str) and spec.endswith(".pt"):
-        return _cwgan_agent(spec).background(n_external=n_participants, start=start, end=end)
+    if is_world_agent_file(spec):
+        return load_world_agent(spec).background(n_external=n_participants, start=start, end=end)
     if isinstance(spec, (str, WorldConfig)):
-        return World(resolve_config(spec, start, end), n_external=n_participants)
+        try:
+            config = resolve_config(spec, start, end)
+        except ConfigError as err:
+            if not isinstance(spec, str):
+                raise
+            suffixes = sorted(world_agent_suffixes())
+            raise ConfigError(f"{err}; or a saved world agent, a file ending in one of {suffixes}") from None
+        return World(config, n_external=n_participants)
     if not _is_background(spec):
         kind = type(spec).__name__
         raise TypeError(f"background must be a preset name, a WorldConfig or a Background object, got {kind}")
@@ -105,16 +111,3 @@ def _is_background(obj: object) -> bool:
     ``World``'s ``book`` raises before its first reset, which ``isinstance`` would let escape)."""
     names = [n for n in vars(Background) if not n.startswith("_")] + list(Background.__annotations__)
     return all(inspect.getattr_static(obj, name, _MISSING) is not _MISSING for name in names)
-
-
-def _cwgan_agent(path: str):
-    """The cWGAN world agent saved at ``path`` (``intags_agents.cwgan``, imported only for a ``.pt``:
-    environments take agents as arguments, this is the path-string shortcut)."""
-    try:
-        from intags_agents.cwgan import CWGANWorldAgent
-    except ImportError as err:
-        raise ImportError(
-            f"a .pt background ({path}) is a cWGAN world agent: it needs intags_agents and torch "
-            f"(pip install 'intags-env[train]'): {err}"
-        ) from err
-    return CWGANWorldAgent.load(path)

@@ -210,19 +210,9 @@ class GeneratorBackground:
         """The background of a generator saved by SB3 (``model.save``). The real market and the session
         default to those the generator was trained for (``<path>.json`` beside the model, written by
         training), else ``rmsc04`` 09:35-09:45."""
-        from .policy import SB3OrderPolicy, load_generator
+        from .saved import load_saved_generator
 
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"no generator model at {path}")
-        trained = trained_window(path)
-        return cls(
-            SB3OrderPolicy(load_generator(path)),
-            real=real or trained["real"],
-            start=start or trained["start"],
-            end=end or trained["end"],
-            n_external=n_external,
-        )
+        return load_saved_generator(path).background(n_external, start=start, end=end, real=real)
 
     @property
     def policy(self) -> OrderPolicy | None:

@@ -15,6 +15,7 @@ import numpy as np
 from ..data.lobster import LobsterData
 from ..envs.background import Background
 from ..envs.session import TradingSession, advance_sessions
+from ..envs.world_agents import load_world_agent
 from ..intags.distances import mmd2, permutation_test
 from ..intags.experiment import ConfoundedTrader, advance_to_end, trajectory, trajectory_feedback
 from ..intags.rich import background_flow, rich_feedback, rich_feedback_names
@@ -234,15 +235,9 @@ def _set_candidate(path: str, policy: Any, candidate: Any) -> None:
 
 
 def _load_policy(path: str) -> Any:
-    """The order policy saved at ``path``: an SB3 generator (``.zip``) or a cWGAN world agent (``.pt``,
-    ``intags_agents.cwgan``)."""
-    if path.endswith(".pt"):
-        from intags_agents.cwgan import CWGANWorldAgent
-
-        return CWGANWorldAgent.load(path)
-    from .policy import SB3OrderPolicy, load_generator
-
-    return SB3OrderPolicy(load_generator(path))
+    """The order policy of the world agent saved at ``path`` (an SB3 generator ``.zip``, a cWGAN ``.pt``,
+    any registered kind): a copy of its own, since candidates change its parameters."""
+    return load_world_agent(path, cached=False).policy
 
 
 def _real_episode(args: tuple) -> EpisodeStats:

@@ -14,7 +14,6 @@ fields (the others are 0, ignored by the decoder). Models are saved and loaded w
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 from ..progress import tqdm
+from ..sb3_files import check_sb3_file
 from .spec import ACTION_NVEC, FEATURE_NAMES, FIELD_MASK, HISTORY, N_FIELDS
 
 __all__ = [
@@ -222,37 +222,6 @@ def masked_log_likelihood(policy: Any, observations: torch.Tensor, actions: torc
     orders = actions.reshape(len(actions), -1, N_FIELDS)
     mask = torch.as_tensor(FIELD_MASK)[orders[:, :, 0]].reshape(len(actions), -1)
     return (per_field * mask).sum(dim=1)
-
-
-def check_sb3_file(path: str | Path, what: str = "Stable-Baselines3 model") -> Path:
-    """``path`` if it holds a complete SB3 model: a zip archive whose members all pass their CRC check,
-    with SB3's ``data`` and ``policy.pth`` in it. Else ``FileNotFoundError`` (no such file) or a
-    ``ValueError`` naming the file and saying what is wrong with it.
-
-    Why: SB3 itself reports a truncated or damaged file as a bare ``AssertionError: No data found in the
-    saved file`` or "wasn't a zip-file", and a missing ``x.zip`` as a missing ``x.zip.zip`` (it retries
-    with the suffix added)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no {what} at {path}")
-    problem = None
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            damaged = archive.testzip()
-        missing = sorted({"data", "policy.pth"} - names)
-        if damaged is not None:
-            problem = f"its member {damaged} fails its CRC check"
-        elif missing:
-            problem = f"it lacks SB3's {' and '.join(missing)}"
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:  # zipfile raises all of these
-        problem = f"not a zip archive ({err})"
-    if problem is not None:
-        raise ValueError(
-            f"{path} is not a readable, complete {what} ({problem}): a truncated or damaged file (an "
-            "interrupted save or copy) or not an SB3 model"
-        )
-    return path
 
 
 def load_generator(path: str | Path, **kwargs: Any) -> PPO:

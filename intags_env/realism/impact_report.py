@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..envs.world_agents import is_world_agent_file
 from ..metrics.square_root import SquareRootFit, decay_ratio, fit_square_root
 from ..world import WorldConfig
 from ..world.config import NS_PER_SECOND, format_time_of_day, parse_time_of_day
-from .markets import MODEL_SUFFIXES
 from .probes_market import MarketLike, MarketWindow, as_market, finite_mean_and_se
 from .probes_metaorder import DailyScale, Metaorder, MetaorderRuns, daily_scale, metaorder_runs
 
@@ -40,7 +40,7 @@ def impact_window(
     """Where a market's metaorders run: a model (``.zip``, ``.pt``) in the window it was trained for; an
     agent-based market from ``start`` (default 09:35: five minutes after its opening, so the book has
     built up) to three durations later plus a minute (the metaorder, its decay, a margin)."""
-    if isinstance(spec, str) and Path(spec).suffix in MODEL_SUFFIXES:
+    if is_world_agent_file(spec):
         return MarketWindow(spec, start=start, label=label)
     begin = parse_time_of_day(start or "09:35", "start")
     end = begin + int(round((3 * duration_s + 60) * NS_PER_SECOND))

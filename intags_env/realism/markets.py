@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..data.lobster import LobsterData
 from ..envs.background import make_background
+from ..envs.world_agents import is_world_agent_file
 from ..generator.background import GeneratorBackground, trained_window
 from ..generator.batch import GeneratorBatch
 from ..generator.evaluate import EpisodeStats, batch_episode_stats, episode_stats
@@ -23,10 +24,7 @@ from ..world import WorldConfig, resolve_config, simulate
 from ..world.config import NS_PER_SECOND
 from ..world.world import WorldError
 
-__all__ = ["MODEL_SUFFIXES", "Market", "causal_episode", "causal_episodes", "market_session"]
-
-#: File suffixes of saved generators (SB3 policy, cWGAN).
-MODEL_SUFFIXES = (".zip", ".pt")
+__all__ = ["Market", "causal_episode", "causal_episodes", "market_session"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class Market:
 
     @property
     def is_model(self) -> bool:
-        return isinstance(self.spec, str) and Path(self.spec).suffix in MODEL_SUFFIXES
+        return is_world_agent_file(self.spec)
 
     def check(self, real: str | WorldConfig, start: str, end: str) -> None:
         """A model must exist and have been trained for this real market and window: a generator compared

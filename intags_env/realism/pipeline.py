@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..envs.world_agents import world_agent_trainer
 from ..generator.background import trained_window
 from .compare import Window
 from .markets import Market
@@ -65,10 +66,7 @@ def prepare_models(
     if not cwgan_path.exists():
         if cwgan:
             raise FileNotFoundError(f"no cWGAN model at {cwgan_path}")
-        from intags_agents.cwgan.training import CWGANSettings, train_cwgan
-
-        cw_settings = CWGANSettings.quick() if quick else CWGANSettings()
-        train_cwgan(replace(cw_settings, **window), cwgan_path.parent, progress=progress)
+        world_agent_trainer("cwgan")(cwgan_path.parent, window, quick=quick, progress=progress)
     ppo_path = Path(ppo) if ppo else models / "ppo" / "ppo_reference.zip"
     if not ppo_path.exists():
         if ppo:

@@ -24,20 +24,20 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ..envs.background import Background
 from ..envs.protocol import Order
 from ..envs.session import TradingSession
+from ..envs.world_agents import is_world_agent_file
 from ..metrics.impact import price_impact_bps
 from ..metrics.series import executed_volume, mid_log_returns
 from ..world import WorldConfig, resolve_config
 from ..world.config import NS_PER_SECOND, format_time_of_day
 from ..world.simulate import simulate
 from ..world.world import WorldError
-from .markets import MODEL_SUFFIXES, Market, market_session
+from .markets import Market, market_session
 from .probes_market import MarketLike, SeedTask, as_market, run_seeds, seed_list
 
 __all__ = ["DailyScale", "Metaorder", "MetaorderRuns", "daily_scale", "metaorder_runs"]
@@ -269,7 +269,7 @@ def daily_scale(market: MarketLike, seeds: Sequence[int] = (0, 1, 2)) -> DailySc
     on its own full days (its session run to 16:00); a model that only exists over its window (a
     generator) on that window, volume scaled by ``DAY_MINUTES`` / the window's minutes."""
     market = as_market(market)
-    if isinstance(market.spec, (str, WorldConfig)) and not _is_model(market.spec):
+    if isinstance(market.spec, (str, WorldConfig)) and not is_world_agent_file(market.spec):
         config = resolve_config(market.spec, end="16:00")
         days = [simulate(config, seed).lobster for seed in seeds]
         source = f"full days {config.start}-{config.end}, seeds {list(seeds)}"
@@ -290,7 +290,3 @@ def daily_scale(market: MarketLike, seeds: Sequence[int] = (0, 1, 2)) -> DailySc
     return DailyScale(
         float(np.median(volumes)) * scale, float(np.median(sigmas)) * np.sqrt(minutes_median * scale), source
     )
-
-
-def _is_model(spec: str | WorldConfig) -> bool:
-    return isinstance(spec, str) and Path(spec).suffix in MODEL_SUFFIXES
