@@ -270,6 +270,44 @@ def test_save_load_round_trip_gives_identical_samples(tmp_path) -> None:
     assert CWGANWorldAgent.load(path).window["end"] == "09:37"
 
 
+def test_inputs_outside_the_training_band_are_held_at_its_edge(tmp_path) -> None:
+    """Closed loop the state leaves the data (a trader's market orders widen the spread); G sees it at
+    the edge of its training band, where it was fitted, not extrapolated (torch and numpy alike)."""
+    low, high = -np.ones(OBS_DIM, np.float32), np.ones(OBS_DIM, np.float32)
+    torch.manual_seed(0)
+    agent = CWGANWorldAgent.new(
+        CWGANConfig(noise_dim=8, hidden=32), window=WINDOW, obs_low=low, obs_high=high
+    )
+    far = _observations(200) * 10
+    inside = np.clip(far, low, high)
+    assert np.abs(far).max() > 5
+    np.testing.assert_array_equal(
+        agent.sample(far, np.random.default_rng(3)), agent.sample(inside, np.random.default_rng(3))
+    )
+    z = np.zeros(8, np.float32)
+    for p_far, p_in in zip(agent.probabilities(far[0], z), agent.probabilities(inside[0], z), strict=True):
+        np.testing.assert_allclose(p_far, p_in, rtol=1e-6)
+    loaded = CWGANWorldAgent.load(agent.save(tmp_path / "m.pt"))  # the band is saved with the model
+    np.testing.assert_array_equal(loaded.generator.obs_high.numpy(), high)
+
+
+def test_a_model_saved_before_the_band_loads_unbounded(tmp_path) -> None:
+    agent = _agent(noise_dim=8, hidden=32)
+    path = agent.save(tmp_path / "old.pt")
+    payload = torch.load(path, weights_only=False)
+    for key in ("obs_low", "obs_high"):
+        del payload["generator"][key]
+    torch.save(payload, path)
+    loaded = CWGANWorldAgent.load(path)
+    assert np.all(np.isinf(loaded.generator.obs_low.numpy())) and np.all(
+        loaded.generator.obs_high.numpy() > 0
+    )
+    obs = _observations(300) * 50
+    np.testing.assert_array_equal(
+        agent.sample(obs, np.random.default_rng(1)), loaded.sample(obs, np.random.default_rng(1))
+    )
+
+
 def test_missing_and_corrupt_models_are_named(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="no cWGAN model"):
         CWGANWorldAgent.load(tmp_path / "missing.pt")

@@ -71,10 +71,13 @@ class CWGANWorldAgent:
         obs_mean: np.ndarray | None = None,
         obs_std: np.ndarray | None = None,
         window: dict[str, str] | None = None,
+        obs_low: np.ndarray | None = None,
+        obs_high: np.ndarray | None = None,
     ) -> CWGANWorldAgent:
-        """An untrained agent (torch's global generator initialises the weights)."""
+        """An untrained agent (torch's global generator initialises the weights); ``obs_low`` /
+        ``obs_high``: the band its inputs are held in (``OrderGenerator``; None: unbounded)."""
         config = config or CWGANConfig()
-        generator = OrderGenerator(config.noise_dim, config.hidden, obs_mean, obs_std)
+        generator = OrderGenerator(config.noise_dim, config.hidden, obs_mean, obs_std, obs_low, obs_high)
         return cls(generator, config, window)
 
     # --- the OrderPolicy protocol -----------------------------------------------------------------
@@ -160,7 +163,10 @@ class CWGANWorldAgent:
         try:
             config = CWGANConfig(**payload["config"])
             agent = cls.new(config, window=payload.get("window"))
-            agent.generator.load_state_dict(payload["generator"])
+            state = dict(payload["generator"])
+            for key, fill in (("obs_low", -np.inf), ("obs_high", np.inf)):  # models saved before the band
+                state.setdefault(key, torch.full((OBS_DIM,), fill))
+            agent.generator.load_state_dict(state)
         except (KeyError, TypeError, RuntimeError) as err:
             raise ValueError(f"{path} is not a valid cWGAN model: {err}") from err
         meta_path = path.with_suffix(".json")

@@ -155,18 +155,28 @@ class OrderGenerator(nn.Module):
         hidden: int = 128,
         obs_mean: np.ndarray | None = None,
         obs_std: np.ndarray | None = None,
+        obs_low: np.ndarray | None = None,
+        obs_high: np.ndarray | None = None,
     ) -> None:
         super().__init__()
         self.noise_dim = noise_dim
         mean = np.zeros(OBS_DIM) if obs_mean is None else obs_mean
         std = np.ones(OBS_DIM) if obs_std is None else obs_std
+        low = np.full(OBS_DIM, -np.inf) if obs_low is None else obs_low
+        high = np.full(OBS_DIM, np.inf) if obs_high is None else obs_high
         self.register_buffer("obs_mean", torch.as_tensor(mean, dtype=torch.float32).reshape(OBS_DIM))
         self.register_buffer("obs_std", torch.as_tensor(std, dtype=torch.float32).reshape(OBS_DIM))
+        # the training data's range of each input (a quantile band, see CWGANSettings.clip_quantile): a
+        # ReLU network extrapolates linearly outside its data, so inputs are held inside it (-inf/inf: off)
+        self.register_buffer("obs_low", torch.as_tensor(low, dtype=torch.float32).reshape(OBS_DIM))
+        self.register_buffer("obs_high", torch.as_tensor(high, dtype=torch.float32).reshape(OBS_DIM))
         self.net = _mlp([OBS_DIM + noise_dim, hidden, hidden, N_ONE_HOT], nn.ReLU)
 
     def normalise(self, observations: torch.Tensor) -> torch.Tensor:
-        """Standardised observations (also what the critic is given)."""
-        return (observations - self.obs_mean) / self.obs_std
+        """Standardised observations, held inside the training range ``[obs_low, obs_high]`` first (also
+        what the critic is given)."""
+        clipped = torch.minimum(torch.maximum(observations, self.obs_low), self.obs_high)
+        return (clipped - self.obs_mean) / self.obs_std
 
     def forward(self, observations: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([self.normalise(observations), noise], dim=1))
@@ -206,7 +216,8 @@ def numpy_forward(generator: OrderGenerator, observations: np.ndarray, noise: np
 
     It reads the parameters through ``Tensor.numpy()`` views each call, so it always sees the current
     weights (also while training updates them in place)."""
-    x = (observations - generator.obs_mean.numpy()) / generator.obs_std.numpy()
+    x = np.clip(observations, generator.obs_low.numpy(), generator.obs_high.numpy())
+    x = (x - generator.obs_mean.numpy()) / generator.obs_std.numpy()
     x = np.concatenate([x, noise], axis=1)
     for layer in generator.net:
         if isinstance(layer, nn.Linear):

@@ -115,6 +115,10 @@ class CWGANSettings:
     tau: float = 1.0  # Gumbel-softmax temperature of the generator's gradient
     mle_weight: float = 1.0  # weight of the real orders' negative log-likelihood in G's loss (0: pure WGAN)
     ema: float = 0.999  # the saved generator is this exponential moving average of G's weights (0: off)
+    # G's inputs are held in the training data's [q, 1 - q] quantile band of each feature (0: off): closed
+    # loop (a trader's market orders above all) the returns, spread and order-sign features leave the data,
+    # where the ReLU network extrapolates linearly into zero-delay cancel loops (runaways)
+    clip_quantile: float = 0.005
     closed_loop_sessions: int = 6  # generated sessions per evaluation (0: none), see session.closed_loop
     eval_every: int = 250
     log_every: int = 50
@@ -136,6 +140,8 @@ class CWGANSettings:
             raise ValueError(f"checkpoint_every must be positive, got {self.checkpoint_every}")
         if self.mle_weight < 0:
             raise ValueError(f"mle_weight must be >= 0, got {self.mle_weight}")
+        if not 0.0 <= self.clip_quantile < 0.5:
+            raise ValueError(f"clip_quantile must be in [0, 0.5), got {self.clip_quantile}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.closed_loop_sessions < 0:
@@ -213,8 +219,12 @@ class _Trainer:
         s = self.settings = settings
         std = train_obs.std(axis=0)
         mean, std = train_obs.mean(axis=0), np.where(std > 1e-6, std, 1.0)
+        low = high = None
+        if s.clip_quantile > 0:
+            low, high = np.quantile(train_obs, [s.clip_quantile, 1 - s.clip_quantile], axis=0)
         torch.manual_seed(s.seed)
-        self.generator = CWGANWorldAgent.new(self.agent_config, mean, std).generator
+        agent = CWGANWorldAgent.new(self.agent_config, mean, std, obs_low=low, obs_high=high)
+        self.generator = agent.generator
         self.agent = CWGANWorldAgent(copy.deepcopy(self.generator), self.agent_config, s.window)
         self.critic = OrderCritic(s.critic_hidden)
         betas = (s.beta1, s.beta2)
