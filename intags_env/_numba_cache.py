@@ -1,7 +1,7 @@
 """Numba's on-disk kernel cache, keyed by the source of everything the kernels compile in.
 
 Numba invalidates a cached kernel when the file that defines it changes, not when a file it calls into
-or takes constants from does: after an edit to the agents (``world/agents.py``) or to an array layout
+or takes constants from does: after an edit to the agents (``world/agents/``) or to an array layout
 (``world/layout.py``), the cached event loop (``world/loop.py``) would silently keep running the old code.
 So the cache lives in a directory named after a hash of the exchange and world packages and of every
 module with a Numba kernel: any edit there compiles afresh (about a minute and a half), and switching
