@@ -28,7 +28,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from .envs.arguments import integer_arg
+from .envs.arguments import positive_int
+from .generator.cli import add_train_parser
+from .realism.cli import add_realism_parser
 
 __all__ = ["COMMANDS", "main"]
 
@@ -73,15 +75,6 @@ def _version() -> str:
         from . import __version__
 
         return __version__
-
-
-def _positive_int(text: str) -> int:
-    """argparse type of a count (episodes, seeds, workers, ...): an integer >= 1; argparse names the option
-    in its error (``--workers 0`` would otherwise run, ``--episodes 0`` fail late and obscurely)."""
-    try:
-        return integer_arg("count", int(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (at least 1), got {text!r}") from None
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -268,8 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_facts(sub)
     _add_bench(sub)
     _add_distance(sub)
-    _add_train(sub)
-    _add_realism(sub)
+    add_train_parser(sub)
+    add_realism_parser(sub)
 
     from .calibration.cli import add_calibrate_parser
     from .realism.impact_cli import add_impact_parser
@@ -301,7 +294,7 @@ def _add_simulate(sub: Any) -> None:
     sim.add_argument("--no-plots", action="store_true", help="do not write the stylized-facts plots")
     sim.add_argument(
         "--levels",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="write the LOBSTER level-L view (the messages touching the first L levels, every execution), "
         "as a real L-level file holds it (default: every message, the recorded depth)",
@@ -318,7 +311,7 @@ def _add_facts(sub: Any) -> None:
     facts.add_argument("--json", action="store_true", help="also print the facts as one JSON line")
     facts.add_argument(
         "--levels",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="measure the level-L view; with --compare both records are always viewed at one depth "
         "(default: the shallower record's levels)",
@@ -341,7 +334,7 @@ def _add_bench(sub: Any) -> None:
         f"{OTHER_CONTESTANTS}",
     )
     bench.add_argument(
-        "--seeds", type=_positive_int, default=20, help="episodes per agent, on seeds 0..N-1 for every agent"
+        "--seeds", type=positive_int, default=20, help="episodes per agent, on seeds 0..N-1 for every agent"
     )
     bench.add_argument(
         "--env-kwargs",
@@ -365,9 +358,9 @@ def _add_distance(sub: Any) -> None:
         required=True,
         help="preset name, WorldConfig JSON path or a trained generator (.zip, cWGAN .pt)",
     )
-    dist.add_argument("--episodes", type=_positive_int, default=50, help="episodes per side")
+    dist.add_argument("--episodes", type=positive_int, default=50, help="episodes per side")
     dist.add_argument(
-        "--horizons", type=_positive_int, default=5, help="feedback horizons (decisions after a trade)"
+        "--horizons", type=positive_int, default=5, help="feedback horizons (decisions after a trade)"
     )
     dist.add_argument(
         "--beta", type=float, default=1.0, help="confounding strength of the experimental trader"
@@ -375,199 +368,12 @@ def _add_distance(sub: Any) -> None:
     dist.add_argument("--size", type=int, default=100, help="experimental trade size (shares)")
     dist.add_argument("--interval", type=float, default=10.0, help="experimental decision interval (s)")
     dist.add_argument(
-        "--permutations", type=_positive_int, default=500, help="permutations of each test's p-value"
+        "--permutations", type=positive_int, default=500, help="permutations of each test's p-value"
     )
-    dist.add_argument("--workers", type=_positive_int, default=2, help="worker processes")
+    dist.add_argument("--workers", type=positive_int, default=2, help="worker processes")
     dist.add_argument("--cache", default=None, help="directory caching feedback sets (default: no cache)")
     dist.add_argument("--quiet", action="store_true", help="no progress bar")
     dist.set_defaults(func=_distance)
-
-
-def _add_train(sub: Any) -> None:
-    """``intags train``: the None defaults are ``TrainSettings``' (full or ``--quick``), stated in words."""
-    train = sub.add_parser(
-        "train",
-        help="train a world-agent generator: behaviour cloning, then INTAGS fine-tuning (CMA-ES or PPO)",
-    )
-    train.add_argument("--real", default="rmsc04", help="the real market (preset name)")
-    train.add_argument(
-        "--pretrain-steps",
-        type=int,
-        default=None,
-        help="behaviour-cloning epochs (default: 8; --quick: 3)",
-    )
-    train.add_argument(
-        "--pretrain-lobster",
-        default=None,
-        help="clone a LOBSTER file's order stream (default: simulated sessions of --real)",
-    )
-    train.add_argument(
-        "--method",
-        choices=("es", "ppo"),
-        default="es",
-        help="es: CMA-ES on the clone's logit adapter; ppo: PPO with a leash to the clone",
-    )
-    train.add_argument(
-        "--generations", type=int, default=None, help="ES generations (default: 14; --quick: 4)"
-    )
-    train.add_argument(
-        "--steps",
-        type=int,
-        default=None,
-        help="PPO steps, generated orders (default: 250000; --quick: 2048)",
-    )
-    train.add_argument("--quick", action="store_true", help="a minutes-long end-to-end run")
-    train.add_argument("--seed", type=int, default=0, help="random seed of the training")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
-    train.add_argument("--out", default="out/generator", help="output directory (models, report, plots)")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
-    train.set_defaults(func=_train)
-
-
-def _add_realism(sub: Any) -> None:
-    """``intags realism``: a model not given is reused from, or trained into, ``OUT/models``."""
-    realism = sub.add_parser(
-        "realism",
-        help="compare the INTAGS generator, a cWGAN and the cloned generator with the real market",
-    )
-    realism.add_argument("--quick", action="store_true", help="minutes-long run with undertrained models")
-    realism.add_argument(
-        "--generator-dir",
-        default=None,
-        help="an `intags train` output to reuse (default: OUT/models/intags, trained if missing)",
-    )
-    realism.add_argument(
-        "--cwgan",
-        default=None,
-        help="a trained cWGAN .pt to reuse (default: OUT/models/cwgan/cwgan.pt, trained if missing)",
-    )
-    realism.add_argument(
-        "--ppo",
-        default=None,
-        help="a reference PPO trader .zip to reuse "
-        "(default: OUT/models/ppo/ppo_reference.zip, trained if missing)",
-    )
-    realism.add_argument("--workers", type=_positive_int, default=2, help="worker processes")
-    realism.add_argument("--out", default="out/realism", help="output directory (report, JSON, plots)")
-    realism.add_argument("--quiet", action="store_true", help="no progress bars")
-    realism.set_defaults(func=_realism)
-
-
-def _realism(args: argparse.Namespace) -> int:
-    from .realism.pipeline import realism_benchmark
-    from .realism.report import markdown_table
-
-    report = realism_benchmark(
-        args.out,
-        quick=args.quick,
-        generator_dir=args.generator_dir,
-        cwgan=args.cwgan,
-        ppo=args.ppo,
-        workers=args.workers,
-        progress=not args.quiet,
-    )
-    print(markdown_table(report))
-    print(f"report, JSON and plots in {args.out}/ ({report['minutes']:.1f} min of measurement)")
-    return 0
-
-
-def _train(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from .generator.train import TrainSettings, train_generator
-
-    settings = TrainSettings.quick() if args.quick else TrainSettings()
-    changes = {
-        "real": args.real,
-        "seed": args.seed,
-        "pretrain_lobster": args.pretrain_lobster,
-        "method": args.method,
-    }
-    if args.pretrain_steps is not None:
-        changes["pretrain_epochs"] = args.pretrain_steps
-    if args.steps is not None:
-        changes["steps"] = args.steps
-    if args.generations is not None:
-        changes["generations"] = args.generations
-    settings = replace(settings, **changes)
-    if args.resume:
-        _check_resume(Path(args.out), settings.method)
-    report = train_generator(settings, args.out, resume=args.resume, progress=not args.quiet)
-    names = {
-        "pretrained": "pretrained (behaviour cloning)",
-        "intags": "INTAGS fine-tuned",
-        "floor": "real vs real (floor)",
-    }
-    if settings.method == "es":
-        print(f"\nheld-out episodes ({settings.final_episodes} per side) against held-out real episodes")
-        print(
-            f"{'generator':<32}"
-            + "".join(f"{h:>16}" for h in ("paper MMD^2 (p)", "rich MMD^2 (p)", "facts MMD^2 (p)"))
-            + f"{'facts KS':>10}{'|buy-sell|':>12}"
-        )
-        for key, name in names.items():
-            r = report[key]
-            cells = "".join(
-                f"{r[f'{k}_mmd2']:>9.4f} ({r[f'{k}_p_value']:.2f})" for k in ("paper", "rich", "facts")
-            )
-            print(
-                f"{name:<32}{cells}{r.get('facts_ks', float('nan')):>10.3f}{r['imbalance_abs_mean']:>12.3f}"
-            )
-        for kind in ("paper", "rich", "facts"):
-            red = report[f"{kind}_reduction"]
-            print(
-                f"{kind} MMD^2 reduction clone -> INTAGS: {red['observed']:+.4f} "
-                f"(95% CI {red['ci95_low']:+.4f} .. {red['ci95_high']:+.4f})"
-            )
-    else:
-        print(f"\ncausal-feedback MMD^2 to held-out real episodes ({settings.final_episodes} per side)")
-        print(f"{'generator':<32}{'MMD^2':>10}{'p':>8}{'|buy-sell| share':>18}")
-        for key, name in names.items():
-            r = report[key]
-            print(f"{name:<32}{r['mmd2']:>10.4f}{r['p_value']:>8.3f}{r['imbalance_abs_mean']:>18.3f}")
-    print(f"real market |buy-sell| share: {report['real_imbalance_abs_mean']:.3f}")
-    evaluation = report.get("evaluation_minutes")
-    timing = f"train time {report['train_minutes']:.1f} min"
-    if evaluation is not None:
-        timing += f" (+ {evaluation:.1f} min held-out evaluation)"
-    print(f"{timing}; report, plots and models in {args.out}/")
-    return 0
-
-
-def _check_resume(out: Path, method: str) -> None:
-    """``train --resume``: refuse a folder with nothing to resume (training would silently start from
-    scratch), and name a truncated or damaged model or checkpoint there before any work starts. What a
-    method resumes from: ES the clone (``pretrained.zip``) and the CMA state (``checkpoints/es_state.pkl``),
-    PPO the latest ``checkpoints/generator_*_steps.zip``."""
-    import pickle
-
-    from .generator.train import _latest_checkpoint
-    from .sb3_files import check_sb3_file
-
-    pretrained = out / "pretrained.zip"
-    if method == "es":
-        latest, wanted = (pretrained if pretrained.is_file() else None), "pretrained.zip"
-    else:
-        latest, wanted = _latest_checkpoint(out), "checkpoints/generator_*_steps.zip"
-    if latest is None:
-        raise FileNotFoundError(
-            f"--resume: nothing to resume in {out} (no {wanted} of a {method} run); "
-            "drop --resume to start a new run"
-        )
-    for path in dict.fromkeys([latest, *([pretrained] if pretrained.is_file() else [])]):
-        try:
-            check_sb3_file(path, "model checkpoint")
-        except ValueError as err:
-            raise ValueError(f"--resume: {err}; delete it to resume from the step before it") from None
-    es_state = out / "checkpoints" / "es_state.pkl"
-    if method == "es" and es_state.is_file():
-        try:
-            pickle.loads(es_state.read_bytes())
-        except Exception as err:  # pickle raises many kinds for a truncated file
-            raise ValueError(
-                f"--resume: {es_state} is not a readable ES checkpoint (a truncated or damaged file: "
-                f"{err!r}); delete it to restart the ES from the clone"
-            ) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..envs.arguments import positive_int
+
 __all__ = ["HELD_OUT_SEEDS", "add_calibrate_parser", "run_calibrate"]
 
 #: ``intags calibrate --help``'s description: the module doc in plain text (a terminal shows no RST).
@@ -43,8 +45,8 @@ def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=DESCRIPTION,
     )
     parser.add_argument("--data", required=True, help="LOBSTER zip, directory or message CSV")
-    parser.add_argument("--budget", type=_positive_int, default=300, help="candidates to simulate")
-    parser.add_argument("--seeds", type=_positive_int, default=3, help="common seeds per candidate")
+    parser.add_argument("--budget", type=positive_int, default=300, help="candidates to simulate")
+    parser.add_argument("--seeds", type=positive_int, default=3, help="common seeds per candidate")
     parser.add_argument("--start", default=None, help="window start HH:MM[:SS] (default: the data's)")
     parser.add_argument("--end", default=None, help="window end HH:MM[:SS] (default: the data's)")
     parser.add_argument(
@@ -170,10 +172,3 @@ def _weights(items: list[str]) -> dict[str, float]:
         if not weights[name] >= 0:
             raise ValueError(f"--weight {name} must be a non-negative number, got {value!r}")
     return weights
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value

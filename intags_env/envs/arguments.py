@@ -34,3 +34,14 @@ def integer_arg(name: str, value: Any, *, minimum: int = 1) -> int:
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {kind}, got {value!r}")
     return int(value)
+
+
+def positive_int(text: str) -> int:
+    """argparse type of a count (episodes, seeds, workers, ...): an integer >= 1; argparse names the option
+    in its error (``--workers 0`` would otherwise run, ``--episodes 0`` fail late and obscurely)."""
+    import argparse
+
+    try:
+        return integer_arg("count", int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (at least 1), got {text!r}") from None
