@@ -38,7 +38,8 @@ from ..world.typed_lists import list_of
 from ..world.world import SimulationResult, WorldArrays, WorldError
 from . import kernels
 from .decoder import OrderDecoder, draw_delay_ns
-from .kernels import (
+from .numpy_actor import no_actor
+from .session_state import (
     AT_LIMIT,
     CAPACITY,
     G_N_CAPPED,
@@ -48,8 +49,10 @@ from .kernels import (
     PLAN_FULL,
     RUNAWAY,
     WINDOW_FULL,
+    grow_window,
+    new_state,
+    reset_state,
 )
-from .numpy_actor import no_actor
 from .spec import ACTION_NVEC, DELAY_FIELD, FIELD_NAMES, FIELDS_OF_TYPE, N_FIELDS, X_DELAY, describe
 
 __all__ = [
@@ -184,7 +187,7 @@ class GeneratorBackground:
         self.world.reset(0)  # allocated now, so the Background properties can be read before reset()
         n_levels = self.config.book.n_levels
         #: the generator's state in the Numba session kernels (:mod:`.kernels`)
-        self.state = kernels.new_state(
+        self.state = new_state(
             self._owners.start,
             n_slots,
             n_levels,
@@ -238,7 +241,7 @@ class GeneratorBackground:
         self.world.reset(int(world_seed))
         self.world.run_until(self.config.start_ns)
         self.rng = np.random.default_rng(int(own_seed))
-        kernels.reset_state(self.state, self.real_config.oracle.r_bar - self.config.min_price)
+        reset_state(self.state, self.real_config.oracle.r_bar - self.config.min_price)
         self._place_snapshot()
         self.n_snapshot_records = self.world.n_records  # the session's first records are the copied book
         self._sync()
@@ -353,7 +356,7 @@ class GeneratorBackground:
         elif status == PLAN_FULL:
             self._plan_room(len(self._net[5]) // N_FIELDS)
         elif status == WINDOW_FULL:
-            self.state = kernels.grow_window(self.state, self.world.n_records - int(self.state[0][G_SEEN]))
+            self.state = grow_window(self.state, self.world.n_records - int(self.state[0][G_SEEN]))
         elif status == RUNAWAY:
             raise WorldError(
                 f"runaway generator: {MAX_BURST} orders within {RUNAWAY_SPAN_NS / 1e6:g} ms "

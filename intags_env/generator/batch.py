@@ -25,7 +25,7 @@ from ..world.typed_lists import append, list_of, set_item
 from ..world.world import WorldError
 from . import kernels
 from .background import GeneratorBackground, OrderPolicy
-from .kernels import AT_LIMIT, IDLE, NEED_ACTION, PLAN_FULL
+from .session_state import AT_LIMIT, IDLE, NEED_ACTION, PLAN_FULL
 from .spec import N_FIELDS
 
 __all__ = ["GeneratorBatch"]

@@ -33,16 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exchange.book import BookState
-from . import kernels
-from .kernels import (
-    G_CLIPPED,
-    G_INEXACT,
-    G_NOOP_CANCELS,
-    G_NOOP_MARKETS,
-    G_PARTIAL,
-    own_levels,
-    own_order_at,
-)
+from . import decoding
+from .decoding import own_levels, own_order_at
+from .session_state import G_CLIPPED, G_INEXACT, G_NOOP_CANCELS, G_NOOP_MARKETS, G_PARTIAL, new_state
 from .spec import X_QTY
 
 __all__ = [
@@ -59,12 +52,12 @@ _NO_EXACT = np.zeros(4, np.int64)
 
 def draw_qty(rng: np.random.Generator, bucket: int) -> int:
     """Shares drawn uniformly in a ``SIZE_EDGES`` bucket."""
-    return int(kernels.draw_qty(rng, int(bucket)))
+    return int(decoding.draw_qty(rng, int(bucket)))
 
 
 def draw_delay_ns(rng: np.random.Generator, bucket: int) -> int:
     """Nanoseconds drawn log-uniformly in a ``DELAY_EDGES_NS`` bucket (bucket 0: exactly 0)."""
-    return int(kernels.draw_delay_ns(rng, int(bucket)))
+    return int(decoding.draw_delay_ns(rng, int(bucket)))
 
 
 @dataclass(frozen=True)
@@ -87,7 +80,7 @@ class OrderDecoder:
         owners: the generator's exchange owner ids.
         capacity: at most this many own orders rest at once (sizes the scratch buffers).
         n_levels: price levels of the book (ticks ``0..n_levels - 1``).
-        state: a session state of :func:`.kernels.new_state` to share counters with (a generator
+        state: a session state of :func:`.session_state.new_state` to share counters with (a generator
             session's own decoder); a new one by default.
     """
 
@@ -95,7 +88,7 @@ class OrderDecoder:
         self.owner_lo, self.owner_hi = owners.start, owners.stop
         self.n_levels = int(n_levels)
         if state is None:
-            state = kernels.new_state(owners.start, len(owners), n_levels, 0, 0, 1, 0)
+            state = new_state(owners.start, len(owners), n_levels, 0, 0, 1, 0)
             state = (
                 *state[:10],
                 np.zeros(capacity + 1, np.int64),
@@ -148,7 +141,7 @@ class OrderDecoder:
         drawn in the bucket); never crossing."""
         has_offset = offset is not None
         return int(
-            kernels.limit_price(
+            decoding.limit_price(
                 book.scalars, int(side), int(bucket), int(offset) if has_offset else 0, has_offset, rng,
                 int(anchor), self.n_levels, self._gi,
             )
@@ -163,7 +156,7 @@ class OrderDecoder:
         has_exact = exact is not None
         qty = int(exact[X_QTY]) if has_exact else 0
         return int(
-            kernels.market_qty(
+            decoding.market_qty(
                 book.scalars, book.levels, int(side), int(bucket), has_exact, qty, rng, self._gi
             )
         )
@@ -182,7 +175,7 @@ class OrderDecoder:
         fields = np.array([level_bucket, queue_bucket, amount_bucket], np.int64)
         has_exact = exact is not None
         row = np.asarray(exact, np.int64) if has_exact else _NO_EXACT
-        kind, order_id, owner, qty = kernels.cancel(
+        kind, order_id, owner, qty = decoding.cancel(
             book.scalars, book.levels, book.blocks, book.orders, int(side), fields, has_exact, row, rng,
             self._gi, self._behind, self._count, self._order,
         )  # fmt: skip

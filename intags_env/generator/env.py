@@ -30,8 +30,8 @@ from ..intags.experiment import ConfoundedTrader, collect_feedback, trajectory, 
 from ..world import WorldConfig, WorldError, resolve_config
 from .background import GeneratorBackground
 from .batch import GeneratorBatch
-from .kernels import AT_LIMIT
 from .reward import FeedbackReward
+from .session_state import AT_LIMIT
 from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY, N_FIELDS
 
 __all__ = ["WorldAgentEnv", "default_trader", "place_orders", "real_feedback"]

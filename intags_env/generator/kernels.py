@@ -11,7 +11,8 @@ One implementation serves every path: :class:`~.decoder.OrderDecoder` (the Pytho
 draws use the session's own ``numpy.random.Generator`` (Numba draws exactly what numpy draws), in the
 order the decoder's documentation gives, so a session does not depend on the batch it runs in.
 
-A session's generator state is a tuple of arrays (:func:`new_state`); its scalars are the ``G_*`` slots.
+A session's generator state is a tuple of arrays (:func:`.session_state.new_state`); its scalars are the
+``G_*`` slots. The decoder's kernels are in :mod:`.decoding`; this module acts, plans, syncs and steps.
 """
 
 from __future__ import annotations
@@ -19,377 +20,69 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..exchange.book import (
-    BEST_ASK,
-    BEST_BID,
-    L_HEAD,
-    L_QTY,
-    N_ASK_ORDERS,
-    N_BID_ORDERS,
-    N_LEVELS,
-    O_ID,
-    O_NEXT,
-    O_OWNER,
-    O_REMAINING,
-)
-from ..exchange.kernels import next_ask_level, next_bid_level
-from ..exchange.types import MESSAGE_DTYPE, Flag, MsgKind
+from ..exchange.types import Flag, MsgKind
 from ..world.layout import A_N_OPEN, MAX_OPEN_ORDERS, W_CLOCK, W_N_REC, W_N_TRADES, WorldStatus
-from ..world.loop import run_until, submit
+from ..world.loop import run_until
 from ..world.market import compact_open_orders, record_room_needed
+from ..world.participants import submit
+from .decoding import (
+    cancel,
+    draw_delay_ns,
+    draw_qty,
+    limit_price,
+    market_qty,
+)
 from .features import _update as update_features
 from .numpy_actor import actor_sample
+from .session_state import (
+    AT_LIMIT,
+    CAPACITY,
+    G_ANCHOR,
+    G_ANCHOR_SEEN,
+    G_BURST,
+    G_BURST_CAP,
+    G_LAST_DUE,
+    G_MIN_PRICE,
+    G_N_CAPPED,
+    G_N_LEVELS,
+    G_N_ORDERS,
+    G_N_PLANNED,
+    G_N_SLOTS,
+    G_NEXT,
+    G_OWNER_LO,
+    G_RECENT_N,
+    G_RECENT_POS,
+    G_RUNAWAY_NS,
+    G_SEEN,
+    G_SLOT,
+    IDLE,
+    NEED_ACTION,
+    PLAN_FULL,
+    RUNAWAY,
+    WINDOW_FULL,
+)
 from .spec import (
     CANCEL,
-    CANCEL_LEVEL_HI,
-    CANCEL_LEVEL_LO,
-    DELAY_EDGES_NS,
     DELAY_FIELD,
-    FAR_TICKS,
     FEATURE_NAMES,
     HISTORY,
-    LIMIT_PRICE_HI,
-    LIMIT_PRICE_LO,
-    LIMIT_PRICE_REF,
     MARKET,
     N_FIELDS,
-    N_TOUCH_FRACTIONS,
-    OPPOSITE,
     SIDE_FIELD,
-    SIGN_WINDOW,
-    SIZE_EDGES,
-    SWEEP_TOUCH,
     X_OFFSET,
     X_QTY,
-    X_QUEUE,
     F,
 )
 
-# --- the generator's scalars (``state[0]``) ----------------------------------------------------------
-G_SLOT = 0  # the owner slot the next new order tries first
-G_N_ORDERS = 1  # actions acted on this session
-G_N_CAPPED = 2  # zero delays moved past the burst cap
-G_LAST_DUE = 3  # due time of the last order placed (-1: none)
-G_BURST = 4  # earlier own orders at that due time
-G_RECENT_POS = 5  # ring of the last MAX_BURST due times: next slot, entries
-G_RECENT_N = 6
-G_ANCHOR = 7  # the last two-sided mid (ticks), and the records it has looked at
-G_ANCHOR_SEEN = 8
-G_SEEN = 9  # records fed to the features
-G_N_PLANNED = 10  # orders of the current plan, and the next one to place
-G_NEXT = 11
-G_CLIPPED = 12  # decoder counters (see OrderDecoder)
-G_NOOP_CANCELS = 13
-G_INEXACT = 14
-G_PARTIAL = 15
-G_NOOP_MARKETS = 16
-G_OWNER_LO = 17  # the generator's exchange owners: G_OWNER_LO .. + G_N_SLOTS - 1
-G_N_SLOTS = 18
-G_N_LEVELS = 19
-G_MIN_PRICE = 20
-G_BURST_CAP = 21  # the burst contract (background.BURST_CAP, MAX_BURST, RUNAWAY_SPAN_NS)
-G_MAX_BURST = 22
-G_RUNAWAY_NS = 23
-G_SIZE = 24
-
-# --- step outcomes (world statuses are 0..9) ---------------------------------------------------------
-NEED_ACTION = 10  # no order planned: the history is current, the policy decides next
-AT_LIMIT = 11  # the next order is due after the limit; the market is at the limit
-IDLE = 12  # left alone this call
-RUNAWAY = 13  # MAX_BURST orders within RUNAWAY_SPAN_NS
-CAPACITY = 14  # every owner slot holds MAX_OPEN_ORDERS live orders
-WINDOW_FULL = 15  # the feature window must grow (Python), then call again
-PLAN_FULL = 16  # an action of more orders than the plan arrays hold (Python makes room)
-
-_ONE_SIDED_SPREAD = 16  # the spread the open inside buckets draw in when the opposite side is empty
-_OPEN = 10**8  # an upper bound at or above this is open-ended
 _COMPACT_AT = MAX_OPEN_ORDERS - 64  # a slot this full is compacted (dead ids dropped) before use
 _TICK = 100  # LOBSTER price units per tick (the features' spread, the anchor)
 _N_FEATURES = len(FEATURE_NAMES)
 _LIMIT, _MARKET = int(MsgKind.LIMIT), int(MsgKind.MARKET)
-_CANCEL, _REDUCE = int(MsgKind.CANCEL), int(MsgKind.REDUCE)
 _GTC = int(Flag.GTC)
 _SIDE = np.array([SIDE_FIELD[t] for t in range(3)])  # each type's side and delay fields
 _DELAY = np.array([DELAY_FIELD[t] for t in range(3)])
-_SIGN_SLOTS = SIGN_WINDOW + 3
 _CANCEL_FIELDS = slice(F["cancel_level"], F["cancel_amount"] + 1)  # level, queue, amount buckets
 _MARKET_SIZE, _LIMIT_PRICE, _LIMIT_SIZE = F["market_size"], F["limit_price"], F["limit_size"]
-
-
-def new_state(
-    owner_lo: int,
-    n_slots: int,
-    n_levels: int,
-    min_price: int,
-    burst_cap: int,
-    max_burst: int,
-    runaway_ns: int,
-    max_plan: int = 1,
-) -> tuple:
-    """A session's generator state: scalars, the plan (orders, due times), the ring of recent due times,
-    the feature history and the feature tracker's arrays, and the decoder's scratch."""
-    capacity = n_slots * MAX_OPEN_ORDERS + 1
-    gi = np.zeros(G_SIZE, np.int64)
-    gi[G_OWNER_LO], gi[G_N_SLOTS], gi[G_N_LEVELS], gi[G_MIN_PRICE] = owner_lo, n_slots, n_levels, min_price
-    gi[G_BURST_CAP], gi[G_MAX_BURST], gi[G_RUNAWAY_NS] = burst_cap, max_burst, runaway_ns
-    return (
-        gi,
-        np.zeros((max_plan, N_FIELDS), np.int64),  # planned orders
-        np.zeros(max_plan, np.int64),  # their due times
-        np.zeros(max_burst, np.int64),  # recent due times
-        np.zeros((HISTORY, _N_FEATURES), np.float32),  # the last HISTORY states, oldest first
-        np.zeros(_SIGN_SLOTS, np.int64),  # feature tracker: ring of signs, next slot, count, sum
-        np.zeros(4, np.int64),  # feature tracker: window lo, hi, burst, previous time
-        np.full(1, np.nan),  # feature tracker: carried mid
-        np.empty(256, np.int64),  # feature window times
-        np.empty(256, np.float64),  # feature window mids
-        np.zeros(capacity, np.int64),  # decoder scratch: own levels (ticks behind), orders there
-        np.zeros(capacity, np.int64),
-        np.zeros(3, np.int64),  # decoder scratch: id, owner, remaining
-        np.zeros(1, MESSAGE_DTYPE),  # the message being sent
-    )
-
-
-def reset_state(g: tuple, anchor: int) -> None:
-    """The state of a session before its first order (``anchor``: the mid a book empty on both sides
-    starts from)."""
-    gi = g[0]
-    keep = gi[G_OWNER_LO : G_MIN_PRICE + 1].copy(), gi[G_BURST_CAP : G_RUNAWAY_NS + 1].copy()
-    gi[:] = 0
-    gi[G_OWNER_LO : G_MIN_PRICE + 1], gi[G_BURST_CAP : G_RUNAWAY_NS + 1] = keep
-    gi[G_LAST_DUE] = -1
-    gi[G_ANCHOR] = anchor
-    g[4][:] = 0
-    g[5][:] = 0
-    g[6][:] = 0
-    g[6][2] = -1
-    g[7][0] = np.nan
-
-
-def grow_window(g: tuple, n: int) -> tuple:
-    """``g`` with a feature window large enough for ``n`` more entries (live ones moved to the front)."""
-    state, t, m = g[6], g[8], g[9]
-    lo, hi = int(state[0]), int(state[1])
-    live, capacity = hi - lo, len(t)
-    while live + n > capacity // 2:
-        capacity *= 2
-    new_t, new_m = np.empty(capacity, np.int64), np.empty(capacity, np.float64)
-    new_t[:live], new_m[:live] = t[lo:hi], m[lo:hi]
-    state[0], state[1] = 0, live
-    return (*g[:8], new_t, new_m, *g[10:])
-
-
-# --- draws --------------------------------------------------------------------------------------------
-@njit(cache=True)
-def draw_qty(rng, bucket):  # pragma: no cover - compiled
-    """Shares drawn uniformly in a ``SIZE_EDGES`` bucket."""
-    return rng.integers(SIZE_EDGES[bucket], SIZE_EDGES[bucket + 1])
-
-
-@njit(cache=True)
-def draw_delay_ns(rng, bucket):  # pragma: no cover - compiled
-    """Nanoseconds drawn log-uniformly in a ``DELAY_EDGES_NS`` bucket (bucket 0: exactly 0)."""
-    if bucket == 0:
-        return 0
-    lo, hi = np.log(DELAY_EDGES_NS[bucket]), np.log(DELAY_EDGES_NS[bucket + 1])
-    return int(np.exp(rng.uniform(lo, hi)))
-
-
-# --- the decoder (see decoder.py for the conventions) -------------------------------------------------
-@njit(cache=True)
-def limit_price(sc, side, bucket, offset, has_offset, rng, anchor, n_levels, gi):  # pragma: no cover
-    """The tick of a limit order of ``side`` (+1 buy) in price ``bucket`` (``offset`` exact when
-    ``has_offset``, else drawn in the bucket); never crossing (``gi[G_CLIPPED]`` counts the moved)."""
-    bid_ok, ask_ok = sc[N_BID_ORDERS] > 0, sc[N_ASK_ORDERS] > 0
-    bid, ask = sc[BEST_BID], sc[BEST_ASK]
-    vbid, vask, vbid_ok, vask_ok = bid, ask, bid_ok, ask_ok
-    if not bid_ok and not ask_ok:  # the virtual touches of spec.virtual_touches
-        vbid, vask, vbid_ok, vask_ok = anchor, anchor + 1, True, True
-    if side > 0:
-        own, own_ok, opp, opp_ok = vbid, vbid_ok, vask, vask_ok
-    else:
-        own, own_ok, opp, opp_ok = vask, vask_ok, vbid, vbid_ok
-    two_sided = True
-    if not own_ok:
-        own = opp - side
-    elif not opp_ok:
-        opp = own + side * (1 + FAR_TICKS)
-        two_sided = False
-    ref = LIMIT_PRICE_REF[bucket]
-    lo, hi = LIMIT_PRICE_LO[bucket], LIMIT_PRICE_HI[bucket]
-    spread = abs(opp - own) if two_sided else _ONE_SIDED_SPREAD
-    if not has_offset:
-        if ref == OPPOSITE:
-            if hi >= _OPEN:
-                hi = max(lo, (spread - 1) // 2)
-        elif lo <= -_OPEN:  # own, 8 or more inside: up to the middle of the spread
-            lo = min(hi, -(spread // 2))
-        offset = rng.integers(lo, hi + 1)
-    if ref == OPPOSITE and two_sided:
-        price = opp - side * offset
-    elif ref == OPPOSITE:  # no opposite side: so many ticks better than the own touch
-        price = own + side * offset
-    else:
-        price = own - side * offset
-    if side > 0 and ask_ok and price >= ask:
-        price = ask - 1
-        gi[G_CLIPPED] += 1
-    elif side < 0 and bid_ok and price <= bid:
-        price = bid + 1
-        gi[G_CLIPPED] += 1
-    if price < 0 or price >= n_levels:
-        price = min(max(price, 0), n_levels - 1)
-        gi[G_CLIPPED] += 1
-    return price
-
-
-@njit(cache=True)
-def market_qty(sc, lv, side, bucket, has_exact, exact_qty, rng, gi):  # pragma: no cover - compiled
-    """The shares of a market order of ``side`` in ``market_size`` ``bucket``: 0 (``G_NOOP_MARKETS``)
-    into an empty opposite side."""
-    if has_exact:
-        return exact_qty
-    if (side > 0 and sc[N_ASK_ORDERS] == 0) or (side < 0 and sc[N_BID_ORDERS] == 0):
-        gi[G_NOOP_MARKETS] += 1
-        return 0
-    touch = lv[sc[BEST_ASK], L_QTY] if side > 0 else lv[sc[BEST_BID], L_QTY]
-    if bucket == SWEEP_TOUCH:
-        return touch
-    if bucket > SWEEP_TOUCH:
-        return touch + draw_qty(rng, bucket - SWEEP_TOUCH - 1)
-    lo, hi = bucket / N_TOUCH_FRACTIONS, (bucket + 1) / N_TOUCH_FRACTIONS
-    qty = int(np.ceil(rng.uniform(lo, hi) * touch))
-    return min(max(qty, 1), max(touch - 1, 1))  # a partial take: at least one share, not the whole
-
-
-@njit(cache=True)
-def own_levels(sc, lv, od, bk, side, owner_lo, owner_hi, out_behind, out_count):  # pragma: no cover
-    """The levels of ``side`` holding orders of owners ``owner_lo..owner_hi - 1``, best first: ticks
-    behind the touch and the number of such orders at each; returns how many levels."""
-    found = 0
-    if side > 0:
-        if sc[N_BID_ORDERS] == 0:
-            return 0
-        touch = sc[BEST_BID]
-        level = touch
-        while level >= 0 and found < out_behind.shape[0]:
-            k = _count_own(lv, od, level, owner_lo, owner_hi)
-            if k > 0:
-                out_behind[found] = touch - level
-                out_count[found] = k
-                found += 1
-            level = next_bid_level(sc, lv, bk, level - 1)
-    else:
-        if sc[N_ASK_ORDERS] == 0:
-            return 0
-        touch = sc[BEST_ASK]
-        level = touch
-        n_levels = sc[N_LEVELS]
-        while level < n_levels and found < out_behind.shape[0]:
-            k = _count_own(lv, od, level, owner_lo, owner_hi)
-            if k > 0:
-                out_behind[found] = level - touch
-                out_count[found] = k
-                found += 1
-            level = next_ask_level(sc, lv, bk, level + 1)
-    return found
-
-
-@njit(cache=True)
-def _count_own(lv, od, level, owner_lo, owner_hi):  # pragma: no cover - compiled
-    slot = lv[level, L_HEAD]
-    k = 0
-    while slot >= 0:
-        owner = od[slot, O_OWNER]
-        if owner_lo <= owner < owner_hi:
-            k += 1
-        slot = od[slot, O_NEXT]
-    return k
-
-
-@njit(cache=True)
-def own_order_at(lv, od, level, owner_lo, owner_hi, index, out):  # pragma: no cover - compiled
-    """The ``index``-th own order (front first) at ``level``: writes id, owner, remaining to ``out``;
-    returns False when there are not that many."""
-    slot = lv[level, L_HEAD]
-    k = 0
-    while slot >= 0:
-        owner = od[slot, O_OWNER]
-        if owner_lo <= owner < owner_hi:
-            if k == index:
-                out[0] = od[slot, O_ID]
-                out[1] = owner
-                out[2] = od[slot, O_REMAINING]
-                return True
-            k += 1
-        slot = od[slot, O_NEXT]
-    return False
-
-
-@njit(cache=True)
-def _queue_index(bucket, count, rng):  # pragma: no cover - compiled
-    """The queue index (front first) a queue bucket names among ``count`` own orders at a level."""
-    if bucket <= 2:
-        return max(count - 1 - bucket, 0)
-    if bucket <= 5:
-        return min(bucket - 3, count - 1)
-    if count >= 7:
-        return rng.integers(3, count - 3)
-    return rng.integers(0, count)
-
-
-@njit(cache=True)
-def cancel(sc, lv, bk, od, side, fields, has_exact, exact, rng, gi, behind, count, chosen_order):
-    """The cancel of one own order of ``side`` named by ``fields`` (level, queue, amount buckets) or by
-    ``exact``: returns (kind, order id, owner, shares to remove); kind -1 when it names none. ``behind``,
-    ``count`` and ``chosen_order`` are scratch."""  # pragma: no cover - compiled
-    lo_owner = gi[G_OWNER_LO]
-    hi_owner = lo_owner + gi[G_N_SLOTS]
-    n = own_levels(sc, lv, od, bk, side, lo_owner, hi_owner, behind, count)
-    if n == 0:
-        gi[G_NOOP_CANCELS] += 1
-        return -1, 0, -1, 0
-    touch = sc[BEST_BID] if side > 0 else sc[BEST_ASK]
-    chosen, index, named = -1, 0, False
-    if has_exact:
-        hit = -1
-        for j in range(n):
-            if behind[j] == exact[X_OFFSET]:
-                hit = j
-                break
-        if hit >= 0 and exact[X_QUEUE] < count[hit]:
-            chosen, index, named = hit, exact[X_QUEUE], True
-        else:
-            gi[G_INEXACT] += 1
-    if chosen < 0:
-        lo, hi = CANCEL_LEVEL_LO[fields[0]], CANCEL_LEVEL_HI[fields[0]]
-        inside = 0
-        for j in range(n):
-            if lo <= behind[j] <= hi:
-                inside += 1
-        if inside == 0:
-            gi[G_NOOP_CANCELS] += 1
-            return -1, 0, -1, 0
-        pick = rng.integers(0, inside)
-        for j in range(n):
-            if lo <= behind[j] <= hi:
-                if pick == 0:
-                    chosen = j
-                    break
-                pick -= 1
-        index = _queue_index(fields[1], count[chosen], rng)
-    level = touch - behind[chosen] if side > 0 else touch + behind[chosen]
-    own_order_at(lv, od, level, lo_owner, hi_owner, index, chosen_order)
-    if named:
-        amount = exact[X_QTY]
-    else:
-        amount = 0 if fields[2] == 0 else draw_qty(rng, fields[2] - 1)
-    if amount >= chosen_order[2]:
-        gi[G_PARTIAL] += 1
-        amount = 0
-    if amount == 0:
-        return _CANCEL, chosen_order[0], chosen_order[1], 0
-    return _REDUCE, chosen_order[0], chosen_order[1], amount
 
 
 # --- acting -------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ..exchange.types import MESSAGE_DTYPE, MsgKind
 from ..world import World
 from ..world.config import NS_PER_SECOND
 from ..world.layout import W_CLOCK, W_N_TRADES, WorldStatus
-from ..world.loop import run_until_listed, submit_listed
+from ..world.participants import run_until_listed, submit_listed
 from ..world.state import grow_records
 from .trader import ConfoundedTrader
 

@@ -20,7 +20,7 @@ from numba.typed import List
 from ..exchange.types import MESSAGE_DTYPE
 from .config import WorldConfig
 from .layout import WorldStatus
-from .loop import participant_step
+from .participants import participant_step
 from .state import grow_records
 from .typed_lists import append, list_of, set_item
 from .world import World, WorldError, depth_both

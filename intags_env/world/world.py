@@ -32,8 +32,8 @@ from .layout import (
     AgentType,
     WorldStatus,
 )
-from .loop import participant_step_listed, run_until_listed, submit_listed
 from .market import compact_open_orders
+from .participants import participant_step_listed, run_until_listed, submit_listed
 from .presets import resolve_config
 from .state import WorldArrays, build_world, grow_records, max_messages_per_decision
 from .typed_lists import list_of
