@@ -297,3 +297,32 @@ def test_real_facts(real_facts: dict[str, dict[str, float]]) -> None:
     for name in ("return_excess_kurtosis_1min", "return_acf1_10s", "exec_imbalance", "n_executions"):
         assert one[name] == five[name]
     assert (one["n_messages"], five["n_messages"]) == (57_515, 155_935)
+
+
+def test_the_calibration_table_and_the_stylized_facts_are_one_computation() -> None:
+    """Each fact is computed once (intags_env.metrics.facts): the calibration's table reads the same
+    values as the full stylized facts, on a simulated session and on its 1-level view."""
+    from intags_env.calibration.facts import calibration_facts
+    from intags_env.data.views import top_levels_view
+    from intags_env.world import get_preset, simulate
+
+    data = simulate(get_preset("rmsc04").with_session("09:30", "10:00"), 3).lobster
+    same = {
+        "ret_std_bp_1min": "return_std_bp_1min",
+        "ret_kurtosis_1min": "return_excess_kurtosis_1min",
+        "ret_acf1_1min": "return_acf1_1min",
+        "absret_acf_1min": "abs_return_acf_mean_1_10_1min",
+        "vol_absret_corr_1min": "volume_volatility_corr_1min",
+        "spread_ticks_mean": "spread_ticks_mean",
+        "order_size_median": "order_size_median",
+        "share_execution": "share_execution",
+    }
+    for levels in (None, 1):
+        table = calibration_facts(data, levels)
+        full = stylized_facts(data, levels)
+        assert full == stylized_facts(data if levels is None else top_levels_view(data, levels))
+        for ours, theirs in same.items():
+            assert table[ours] == pytest.approx(full[theirs], rel=1e-12, nan_ok=True), ours
+        depth = (full["depth_l1_bid_median"] + full["depth_l1_ask_median"]) / 2
+        assert table["depth_l1_median"] == pytest.approx(depth)
+        assert table["interarrival_mean_s"] == pytest.approx(full["interarrival_mean_s"], rel=1e-12)

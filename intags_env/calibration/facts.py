@@ -44,18 +44,9 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from intags_env.data import LobsterData, MessageType
+from intags_env.data import LobsterData
 from intags_env.data.views import top_levels_view
-from intags_env.metrics.facts import CLUSTER_LAGS
-from intags_env.metrics.series import (
-    EXECUTION_TYPES,
-    autocorrelation,
-    excess_kurtosis,
-    executed_volume,
-    log_returns,
-    mid_on_grid,
-    pearson,
-)
+from intags_env.metrics import facts
 
 __all__ = [
     "FACT_NAMES",
@@ -106,35 +97,29 @@ _MINUTE_NS = 60 * 1_000_000_000
 
 
 def calibration_facts(data: LobsterData, levels: int | None = None) -> dict[str, float]:
-    """The ten facts of :data:`FACT_NAMES` (definitions: module docstring), NaN where undefined.
+    """The ten facts of :data:`FACT_NAMES` (definitions: module docstring), NaN where undefined; each
+    computed by its function in :mod:`intags_env.metrics.facts`.
 
     ``levels``: measure ``data`` as its ``levels``-level LOBSTER file would read (:func:`top_levels_view`);
     None uses the record as it is. Pass the real file's ``levels`` for a simulated market.
     """
     if levels is not None:
         data = top_levels_view(data, levels)
-    grid, mid = mid_on_grid(data, _MINUTE_NS)
-    r = log_returns(mid)
-    finite = r[np.isfinite(r)]
-    buy, sell = executed_volume(data, grid)
-    spread = data.spread_ticks
-    spread = spread[np.isfinite(spread)]
-    m = data.messages
-    sizes = m["size"][m["type"] == MessageType.NEW]
-    depth = [_median(data.bid_depth_1[data.has_bid]), _median(data.ask_depth_1[data.has_ask])]
-    facts = {
-        "ret_std_bp_1min": 1e4 * float(np.std(finite)) if finite.size >= 2 else math.nan,
-        "ret_kurtosis_1min": excess_kurtosis(finite),
-        "ret_acf1_1min": float(autocorrelation(r, [1])[0]),
-        "absret_acf_1min": _nanmean(autocorrelation(np.abs(r), CLUSTER_LAGS)),
-        "vol_absret_corr_1min": pearson(buy + sell, np.abs(r)),
+    r = facts.grid_returns(data, _MINUTE_NS)
+    spread = facts.spread_ticks(data)
+    gaps = facts.interarrival_s(data)
+    return {
+        "ret_std_bp_1min": facts.return_std_bp(r),
+        "ret_kurtosis_1min": facts.return_kurtosis(r),
+        "ret_acf1_1min": facts.return_acf1(r),
+        "absret_acf_1min": facts.volatility_clustering(r),
+        "vol_absret_corr_1min": facts.volume_volatility_corr(data),
         "spread_ticks_mean": float(np.mean(spread)) if spread.size else math.nan,
-        "depth_l1_median": float(np.nanmean(depth)) if np.isfinite(depth).any() else math.nan,
-        "order_size_median": _median(sizes),
-        "interarrival_mean_s": float(np.mean(np.diff(m["time"]))) / 1e9 if len(m) >= 2 else math.nan,
-        "share_execution": float(np.isin(m["type"], EXECUTION_TYPES).mean()) if len(m) else math.nan,
+        "depth_l1_median": _nanmean(np.array([_median(side) for side in facts.depth_l1(data)])),
+        "order_size_median": _median(facts.new_order_sizes(data)),
+        "interarrival_mean_s": float(np.mean(gaps)) if gaps.size else math.nan,
+        "share_execution": facts.share_execution(data),
     }
-    return facts
 
 
 def mean_facts(tables: Iterable[Mapping[str, float]]) -> dict[str, float]:

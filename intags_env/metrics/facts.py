@@ -44,6 +44,7 @@ import numpy as np
 from scipy import stats
 
 from intags_env.data import NS_PER_SECOND, LobsterData, MessageType
+from intags_env.data.views import top_levels_view
 from intags_env.metrics.series import (
     EXECUTION_TYPES,
     autocorrelation,
@@ -63,12 +64,23 @@ __all__ = [
     "RETURN_SCALES",
     "SUMMARY_FACTS",
     "FactSeries",
+    "depth_l1",
     "distribution_quantiles",
     "distribution_samples",
     "fact_series",
+    "grid_returns",
+    "interarrival_s",
+    "new_order_sizes",
     "pooled_samples",
+    "return_acf1",
+    "return_kurtosis",
+    "return_std_bp",
+    "share_execution",
+    "spread_ticks",
     "stylized_facts",
     "summary_facts",
+    "volatility_clustering",
+    "volume_volatility_corr",
 ]
 
 #: Clock scales of the return facts: label -> step in ns.
@@ -116,8 +128,13 @@ class FactSeries:
     tick_size: int = 100
 
 
-def stylized_facts(data: LobsterData) -> dict[str, float]:
-    """All stylized facts of ``data`` as a flat ``{name: float}`` dict (definitions: module docstring)."""
+def stylized_facts(data: LobsterData, levels: int | None = None) -> dict[str, float]:
+    """All stylized facts of ``data`` as a flat ``{name: float}`` dict (definitions: module docstring).
+    ``levels``: measured as the ``levels``-level LOBSTER file of ``data`` would read
+    (:func:`~intags_env.data.views.top_levels_view`; compare a simulated record with an L-level file
+    this way); None: the record as it is."""
+    if levels is not None:
+        data = top_levels_view(data, levels)
     facts: dict[str, float] = {}
     facts.update(message_facts(data))
     facts.update(return_facts(data))
@@ -134,6 +151,7 @@ def fact_series(data: LobsterData) -> FactSeries:
     grid, mid = mid_on_grid(data, RETURN_SCALES["10s"])
     raw = {label: log_returns(mid_on_grid(data, dt)[1]) for label, dt in RETURN_SCALES.items()}
     levels5 = data.levels >= 5
+    bid, ask = depth_l1(data)
     minute_volume, minute_abs_return, minute_imbalance = _minute_series(data)
     return FactSeries(
         mid_grid_ns=grid,
@@ -142,11 +160,11 @@ def fact_series(data: LobsterData) -> FactSeries:
         acf_lags=np.asarray(ACF_LAGS),
         acf_returns={label: autocorrelation(r, ACF_LAGS) for label, r in raw.items()},
         acf_abs_returns={label: autocorrelation(np.abs(r), ACF_LAGS) for label, r in raw.items()},
-        spread_ticks=_spread_ticks(data),
-        depth_l1_bid=data.bid_depth_1[data.has_bid],
-        depth_l1_ask=data.ask_depth_1[data.has_ask],
-        order_sizes=_new_order_sizes(data),
-        interarrival_s=_interarrival_s(data),
+        spread_ticks=spread_ticks(data),
+        depth_l1_bid=bid,
+        depth_l1_ask=ask,
+        order_sizes=new_order_sizes(data),
+        interarrival_s=interarrival_s(data),
         minute_volume=minute_volume,
         minute_abs_return=minute_abs_return,
         minute_imbalance=minute_imbalance,
@@ -184,7 +202,7 @@ def summary_facts(data: LobsterData, series: FactSeries | None = None) -> np.nda
             _nanmean(spread),
             _nanmean((spread == 1).astype(float)) if spread.size else np.nan,
             np.log(max(len(data.messages), 1) / seconds),
-            float(np.std(returns) * 1e4) if returns.size >= 2 else np.nan,
+            return_std_bp(returns),
             _nanmean(depth),
             _nanmean(series.order_sizes.astype(float)),
             _nanmean((gaps == 0).astype(float)) if gaps.size else np.nan,
@@ -249,7 +267,7 @@ def message_facts(data: LobsterData) -> dict[str, float]:
         "messages_per_30min": n * _THIRTY_MIN_NS / session if session > 0 else np.nan,
         "share_new": _share(types, (int(MessageType.NEW),)),
         "share_cancel": _share(types, (int(MessageType.PARTIAL_CANCEL), int(MessageType.DELETE))),
-        "share_execution": _share(types, EXECUTION_TYPES),
+        "share_execution": share_execution(data),
     }
 
 
@@ -257,19 +275,18 @@ def return_facts(data: LobsterData) -> dict[str, float]:
     """Count, std (bp), excess kurtosis, lag-1 ACF and |r| clustering of grid-mid returns per scale."""
     facts: dict[str, float] = {}
     for label, dt in RETURN_SCALES.items():
-        r = log_returns(mid_on_grid(data, dt)[1])
-        finite = r[np.isfinite(r)]
-        facts[f"n_returns_{label}"] = finite.size
-        facts[f"return_std_bp_{label}"] = 1e4 * np.std(finite) if finite.size else np.nan
-        facts[f"return_excess_kurtosis_{label}"] = excess_kurtosis(finite)
-        facts[f"return_acf1_{label}"] = autocorrelation(r, [1])[0]
-        facts[f"abs_return_acf_mean_1_10_{label}"] = _nanmean(autocorrelation(np.abs(r), CLUSTER_LAGS))
+        r = grid_returns(data, dt)
+        facts[f"n_returns_{label}"] = int(np.isfinite(r).sum())
+        facts[f"return_std_bp_{label}"] = return_std_bp(r)
+        facts[f"return_excess_kurtosis_{label}"] = return_kurtosis(r)
+        facts[f"return_acf1_{label}"] = return_acf1(r)
+        facts[f"abs_return_acf_mean_1_10_{label}"] = volatility_clustering(r)
     return facts
 
 
 def spread_facts(data: LobsterData) -> dict[str, float]:
     """Spread in ticks per message row with both sides: mean, median, quantiles, share at one tick."""
-    spread = _spread_ticks(data)
+    spread = spread_ticks(data)
     facts = _summary(spread, "spread_ticks")
     facts["spread_share_1tick"] = np.mean(spread == 1) if spread.size else np.nan
     return facts
@@ -277,10 +294,8 @@ def spread_facts(data: LobsterData) -> dict[str, float]:
 
 def depth_facts(data: LobsterData) -> dict[str, float]:
     """Median shares at the touch per side (and over 5 levels when the book has them)."""
-    facts = {
-        "depth_l1_bid_median": _median(data.bid_depth_1[data.has_bid]),
-        "depth_l1_ask_median": _median(data.ask_depth_1[data.has_ask]),
-    }
+    bid, ask = depth_l1(data)
+    facts = {"depth_l1_bid_median": _median(bid), "depth_l1_ask_median": _median(ask)}
     if data.levels >= 5:
         facts["depth_l5_bid_median"] = _median(data.bid_depth(5)[data.has_bid])
         facts["depth_l5_ask_median"] = _median(data.ask_depth(5)[data.has_ask])
@@ -289,12 +304,12 @@ def depth_facts(data: LobsterData) -> dict[str, float]:
 
 def order_size_facts(data: LobsterData) -> dict[str, float]:
     """Sizes of new limit orders (type 1): mean, median, quantiles."""
-    return _summary(_new_order_sizes(data), "order_size")
+    return _summary(new_order_sizes(data), "order_size")
 
 
 def interarrival_facts(data: LobsterData) -> dict[str, float]:
     """Seconds between consecutive messages: mean, median, coefficient of variation."""
-    gaps = _interarrival_s(data)
+    gaps = interarrival_s(data)
     if gaps.size == 0:
         return {"interarrival_mean_s": np.nan, "interarrival_median_s": np.nan, "interarrival_cv": np.nan}
     mean = np.mean(gaps)
@@ -308,15 +323,78 @@ def interarrival_facts(data: LobsterData) -> dict[str, float]:
 def execution_facts(data: LobsterData) -> dict[str, float]:
     """Buyer/seller-initiated executed volume, imbalance, and the 1-minute volume-volatility correlation."""
     buy, sell = executed_volume(data)
-    minute_volume, minute_abs_return, _ = _minute_series(data)
     return {
         "n_executions": np.isin(data.messages["type"], EXECUTION_TYPES).sum(),
         "exec_volume_buy": buy,
         "exec_volume_sell": sell,
         "exec_volume_total": buy + sell,
         "exec_imbalance": imbalance(buy, sell),
-        "volume_volatility_corr_1min": pearson(minute_volume, minute_abs_return),
+        "volume_volatility_corr_1min": volume_volatility_corr(data),
     }
+
+
+# --------------------------------------------------------------------------------------------- facts
+# One function per fact (or per series a fact summarises): the groups above, the calibration's table
+# (``intags_env.calibration.facts``) and the generator's session summary all compute through these.
+
+
+def grid_returns(data: LobsterData, step_ns: int) -> np.ndarray:
+    """Log returns of the level-1 mid sampled every ``step_ns`` (NaN where a side is empty)."""
+    return log_returns(mid_on_grid(data, step_ns)[1])
+
+
+def return_std_bp(r: np.ndarray) -> float:
+    """Population std of the finite returns, in basis points (NaN with fewer than two)."""
+    finite = r[np.isfinite(r)]
+    return 1e4 * float(np.std(finite)) if finite.size >= 2 else np.nan
+
+
+def return_kurtosis(r: np.ndarray) -> float:
+    """Fisher excess kurtosis of the finite returns (fat tails)."""
+    return excess_kurtosis(r[np.isfinite(r)])
+
+
+def return_acf1(r: np.ndarray) -> float:
+    """Lag-1 autocorrelation of the returns (pairs with a NaN left out)."""
+    return float(autocorrelation(r, [1])[0])
+
+
+def volatility_clustering(r: np.ndarray) -> float:
+    """Mean autocorrelation of |r| over lags :data:`CLUSTER_LAGS`."""
+    return _nanmean(autocorrelation(np.abs(r), CLUSTER_LAGS))
+
+
+def volume_volatility_corr(data: LobsterData) -> float:
+    """Pearson correlation of each minute's executed volume with its |1-minute return|."""
+    minute_volume, minute_abs_return, _ = _minute_series(data)
+    return pearson(minute_volume, minute_abs_return)
+
+
+def spread_ticks(data: LobsterData) -> np.ndarray:
+    """The level-1 spread in ticks after each message with both sides quoted."""
+    spread = data.spread_ticks
+    return spread[np.isfinite(spread)]
+
+
+def depth_l1(data: LobsterData) -> tuple[np.ndarray, np.ndarray]:
+    """Shares at the best bid and at the best ask, after each message where that side exists."""
+    return data.bid_depth_1[data.has_bid], data.ask_depth_1[data.has_ask]
+
+
+def new_order_sizes(data: LobsterData) -> np.ndarray:
+    """Sizes of the new limit orders (type 1), shares."""
+    m = data.messages
+    return m["size"][m["type"] == MessageType.NEW].astype(float)
+
+
+def interarrival_s(data: LobsterData) -> np.ndarray:
+    """Seconds between consecutive messages (zeros included)."""
+    return np.diff(data.messages["time"]) / NS_PER_SECOND
+
+
+def share_execution(data: LobsterData) -> float:
+    """Executions' (types 4, 5) share of all messages."""
+    return _share(data.messages["type"], EXECUTION_TYPES)
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -325,20 +403,6 @@ def _minute_series(data: LobsterData) -> tuple[np.ndarray, np.ndarray, np.ndarra
     grid, mid = mid_on_grid(data, _MINUTE_NS)
     buy, sell = executed_volume(data, grid)
     return buy + sell, np.abs(log_returns(mid)), imbalance(buy, sell)
-
-
-def _spread_ticks(data: LobsterData) -> np.ndarray:
-    spread = data.spread_ticks
-    return spread[np.isfinite(spread)]
-
-
-def _new_order_sizes(data: LobsterData) -> np.ndarray:
-    m = data.messages
-    return m["size"][m["type"] == MessageType.NEW].astype(float)
-
-
-def _interarrival_s(data: LobsterData) -> np.ndarray:
-    return np.diff(data.messages["time"]) / NS_PER_SECOND
 
 
 def _share(types: np.ndarray, codes: tuple[int, ...]) -> float:
