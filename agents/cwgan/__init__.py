@@ -4,7 +4,14 @@ realistic limit order book markets from data as a World Agent").
 
 It is the baseline of the INTAGS-trained generator: the same order action and state features
 (``intags_env.generator.spec``), the same training data (``bc_dataset``), and the same background
-(``GeneratorBackground``), so every environment runs on it (``make_background("model.pt", ...)``).
+(``GeneratorBackground``), so every environment runs on it (``make_background("model.pt", ...)``: the
+``.pt`` loader is registered in the ``intags_env.world_agents`` entry-point group).
+
+G sees its inputs held inside the training data's 0.5-99.5 % band of each feature: closed loop, and
+above all after a trader's market orders, the spread, returns and order-sign imbalance leave the data,
+where a ReLU network extrapolates linearly, and G used to fall into same-timestamp cancel loops that
+cancelled nothing (the session stopped: a runaway). With the band no session of the fidelity and realism
+benchmarks runs away.
 
 * :mod:`.networks`: G, the critic, the straight-through Gumbel-softmax, the masking of an order's
   one-hot by its type (the critic sees the type and that type's fields only) and the gradient penalty;
