@@ -4,6 +4,7 @@ test time (a ``.dist-info`` with ``entry_points.txt`` on ``sys.path``, as ``pip 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from intags_env.envs.world_agents import (
     world_agent_suffixes,
     world_agent_trainer,
 )
-from intags_env.world import World
+from intags_env.world import World, get_preset
 from intags_env.world.config import ConfigError
 
 TOY_MODULE = '''
@@ -117,3 +118,23 @@ def test_a_loader_that_returns_something_else_is_refused(toy_package: Path, monk
     monkeypatch.setattr(module, "load", lambda path: object())
     with pytest.raises(TypeError, match="not a WorldAgent"):
         load_world_agent(toy_package, cached=False)
+
+
+def test_a_world_config_saved_as_json_is_a_background(tmp_path: Path) -> None:
+    """``intags calibrate`` writes config.json: every environment takes its path like a preset name."""
+    config = get_preset("small")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config.to_dict()))
+    background = make_background(str(path), 1)
+    assert isinstance(background, World) and background.config == config
+    env = gym.make("intags_env/Execution-v0", background=str(path), horizon_s=60.0, warmup_s=5.0)
+    env.reset(seed=0)
+    env.close()
+    (tmp_path / "bad.json").write_text('{"noise": {"count": 3, "typo": 1}}')
+    with pytest.raises(ConfigError, match=r"bad\.json is not a world config.*typo"):
+        make_background(str(tmp_path / "bad.json"), 1)
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ConfigError, match=r"broken\.json is not a world config"):
+        make_background(str(tmp_path / "broken.json"), 1)
+    with pytest.raises(FileNotFoundError, match="no world config at"):
+        make_background(str(tmp_path / "missing.json"), 1)

@@ -72,7 +72,8 @@ def make_background(
     start: str | int | None = None,
     end: str | int | None = None,
 ) -> Background:
-    """A background with room for ``n_participants``: from a preset name, a ``WorldConfig``, a saved
+    """A background with room for ``n_participants``: from a preset name, a ``WorldConfig`` (or its JSON
+    file, e.g. ``intags calibrate``'s ``config.json``), a saved
     world agent (a file whose suffix a loader is registered for in :mod:`.world_agents`: an SB3
     generator ``.zip``, see ``intags_env.generator``; a cWGAN ``.pt``, see ``intags_agents.cwgan``) or an
     object.
@@ -89,7 +90,10 @@ def make_background(
             if not isinstance(spec, str):
                 raise
             suffixes = sorted(world_agent_suffixes())
-            raise ConfigError(f"{err}; or a saved world agent, a file ending in one of {suffixes}") from None
+            raise ConfigError(
+                f"{err}; or a world config's .json file; or a saved world agent, a file ending in one "
+                f"of {suffixes}"
+            ) from None
         return World(config, n_external=n_participants)
     if not _is_background(spec):
         kind = type(spec).__name__

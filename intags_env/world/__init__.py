@@ -17,7 +17,7 @@ from .config import (
     parse_time_of_day,
 )
 from .layout import RECORD_DTYPE, TRADE_DTYPE, AgentType
-from .presets import PRESETS, get_preset, resolve_config
+from .presets import PRESETS, get_preset, load_config, resolve_config
 from .simulate import simulate
 from .world import SimulationResult, World, WorldError
 
@@ -42,6 +42,7 @@ __all__ = [
     "WorldError",
     "format_time_of_day",
     "get_preset",
+    "load_config",
     "parse_time_of_day",
     "resolve_config",
     "simulate",

@@ -10,8 +10,10 @@ answers a metaorder with square-root impact that mostly stays (execution researc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from .config import (
     BookConfig,
@@ -155,12 +157,27 @@ def get_preset(name: str) -> WorldConfig:
         raise ConfigError(f"unknown world preset {name!r}; known presets: {sorted(PRESETS)}") from None
 
 
+def load_config(path: str | Path) -> WorldConfig:
+    """A ``WorldConfig`` saved as JSON (``config.to_dict()``, e.g. ``intags calibrate``'s config.json).
+    A missing file is ``FileNotFoundError``; a file that is not such a config, a ``ConfigError`` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no world config at {path}")
+    try:
+        return WorldConfig.from_dict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, ConfigError, TypeError, AttributeError) as err:
+        raise ConfigError(f"{path} is not a world config (WorldConfig.to_dict() as JSON): {err}") from None
+
+
 def resolve_config(
     preset_or_config: str | WorldConfig, start: str | int | None = None, end: str | int | None = None
 ) -> WorldConfig:
-    """A preset name or a config, with the session optionally replaced."""
+    """A preset name, a config or a config's JSON file (:func:`load_config`), with the session optionally
+    replaced."""
     if isinstance(preset_or_config, WorldConfig):
         config = preset_or_config
+    elif isinstance(preset_or_config, str) and preset_or_config.endswith(".json"):
+        config = load_config(preset_or_config)
     elif isinstance(preset_or_config, str):
         config = get_preset(preset_or_config)
     else:
