@@ -42,6 +42,10 @@ from .layout import (
 from .market import apply_message, heap_pop, record_room_needed
 
 kernel = njit(cache=True, _nrt=False)
+# The kernels take the world's arrays one by one, not as the one tuple ``w`` the typed-List entry points
+# hold: passing ``w`` down the event loop, the agents and ``apply_message`` (each unpacking what it uses)
+# was measured slower, a full rmsc04 day 0.089 s against 0.069 s (medians of 11 alternated runs of
+# benchmarks/world.py), the same events.
 # The entry points Python calls take the world's ``numpy.random.Generator``. Numba unboxes a Generator into
 # a reference-counted handle (a MemInfo holding a reference to the Python object) that only NRT releases:
 # with ``_nrt=False`` every call from Python leaked ~56 bytes and kept the Generator (~2.7 KB with its bit
