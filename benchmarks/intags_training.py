@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from intags_env.generator.background import GeneratorBackground
 from intags_env.generator.env import default_trader
 from intags_env.generator.evaluate import real_episode_stats
+from intags_env.generator.saved import load_saved_generator
 from intags_env.generator.train import TrainSettings, train_generator
 from intags_env.generator.train_es import held_out_comparison
 from intags_env.realism.fidelity import fidelity_figures, run_sessions
@@ -99,7 +99,7 @@ def generator_orders_per_s(model: str, seeds: range) -> float:
     import torch
 
     torch.set_num_threads(1)  # batch-1 inference: more threads contend (98 vs 272 orders/s here)
-    background = GeneratorBackground.from_model(model, n_external=0)
+    background = load_saved_generator(model).background(n_external=0)
     background.reset(seeds[0])
     orders, wall = 0, 0.0
     for seed in seeds:

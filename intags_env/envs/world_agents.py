@@ -22,11 +22,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from .background import Background
-
+from typing import Any, Protocol, runtime_checkable
 
 GROUP = "intags_env.world_agents"
 #: Trainers of world agents by kind: ``name = "module:train"``, ``train(out_dir, window, *, quick,
@@ -48,14 +44,15 @@ __all__ = [
 class WorldAgent(Protocol):
     """A loaded world agent: ``policy`` (what a ``GeneratorBackground`` or ``GeneratorBatch`` samples
     orders from), ``window`` (the real market and session it was trained for: ``real``, ``start``,
-    ``end``) and ``background(n_external, start, end)``, a market driven by it (the window's defaults)."""
+    ``end``) and ``background(n_external, start, end)``, a market driven by it (the window's defaults): a
+    :class:`~intags_env.envs.background.Background`, which imports this module, hence ``Any`` here."""
 
     policy: Any
     window: dict[str, Any]
 
     def background(
         self, n_external: int = 4, start: str | int | None = None, end: str | int | None = None
-    ) -> Background: ...
+    ) -> Any: ...
 
 
 #: Models kept loaded per process (a comparison alternates between a few).

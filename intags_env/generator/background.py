@@ -200,23 +200,6 @@ class GeneratorBackground:
         self.rng = np.random.default_rng(0)
         self._listed: tuple | None = None  # see _kernel_view
 
-    @classmethod
-    def from_model(
-        cls,
-        path: str | Path,
-        *,
-        n_external: int = 4,
-        start: str | int | None = None,
-        end: str | int | None = None,
-        real: str | WorldConfig | None = None,
-    ) -> GeneratorBackground:
-        """The background of a generator saved by SB3 (``model.save``). The real market and the session
-        default to those the generator was trained for (``<path>.json`` beside the model, written by
-        training), else ``rmsc04`` 09:35-09:45."""
-        from .saved import load_saved_generator
-
-        return load_saved_generator(path).background(n_external, start=start, end=end, real=real)
-
     @property
     def policy(self) -> OrderPolicy | None:
         """The generator (see the class doc); one with a compiled actor is sampled inside the session

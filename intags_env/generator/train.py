@@ -38,7 +38,6 @@ from ..progress import sb3_progress, tqdm
 from ..seeds import CLONING_SESSIONS, TRAIN_EVALUATION, TRAIN_FACTS, TRAIN_FLOOR, TRAIN_HELD_OUT
 from ..world import resolve_config
 from ..world.simulate import simulate
-from .background import GeneratorBackground
 from .env import DEFAULT_CACHE, WorldAgentEnv, default_trader, real_feedback
 from .evaluate import Evaluation, evaluate_generator, mmd_difference_ci, real_episode_stats, summarise
 from .orderstream import grouped, order_stream
@@ -51,6 +50,7 @@ from .policy import (
 )
 from .ppo_leash import CloneKLPenalty, frozen_actor
 from .reward import FeedbackReward
+from .saved import load_saved_generator
 from .spec import ACTION_NVEC, FEATURE_NAMES, HISTORY
 from .train_es import train_es
 
@@ -400,7 +400,7 @@ def facts_comparison(model_path: Path, settings: TrainSettings, out: Path, seed:
     """Stylized facts of one generated session against the real market's same window (no experimental
     trader): a markdown table in ``out/facts.md`` and the facts plots in ``out/facts/``."""
     start_ns = resolve_config(settings.real, start=settings.start).start_ns
-    background = GeneratorBackground.from_model(model_path, n_external=0)
+    background = load_saved_generator(model_path).background(n_external=0)
     background.reset(seed)
     background.run_until(background.config.end_ns)
     generated = background.generated_lobster()
