@@ -138,3 +138,19 @@ def test_a_world_config_saved_as_json_is_a_background(tmp_path: Path) -> None:
         make_background(str(tmp_path / "broken.json"), 1)
     with pytest.raises(FileNotFoundError, match="no world config at"):
         make_background(str(tmp_path / "missing.json"), 1)
+
+
+def test_the_agent_based_envs_do_not_import_torch() -> None:
+    """DESIGN: torch is for training and learned backgrounds only. Looking a spec up in the registry
+    reads entry points, it does not load them."""
+    import subprocess
+
+    code = (
+        "import sys, gymnasium as gym, intags_env\n"
+        "from intags_env.envs import make_background\n"
+        "env = gym.make('intags_env/Execution-v0', horizon_s=60.0, warmup_s=5.0)\n"
+        "env.reset(seed=0); env.step(env.action_space.sample())\n"
+        "make_background('small', 1)\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
