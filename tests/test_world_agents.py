@@ -140,9 +140,9 @@ def test_a_world_config_saved_as_json_is_a_background(tmp_path: Path) -> None:
         make_background(str(tmp_path / "missing.json"), 1)
 
 
-def test_the_agent_based_envs_do_not_import_torch() -> None:
+def test_the_agent_based_envs_and_the_command_line_do_not_import_torch() -> None:
     """DESIGN: torch is for training and learned backgrounds only. Looking a spec up in the registry
-    reads entry points, it does not load them."""
+    reads entry points, it does not load them; the CLI's parsers come from lazy package faces."""
     import subprocess
 
     code = (
@@ -151,6 +151,8 @@ def test_the_agent_based_envs_do_not_import_torch() -> None:
         "env = gym.make('intags_env/Execution-v0', horizon_s=60.0, warmup_s=5.0)\n"
         "env.reset(seed=0); env.step(env.action_space.sample())\n"
         "make_background('small', 1)\n"
+        "from intags_env.cli import build_parser\n"
+        "build_parser()  # every command's parser, the train and realism ones too\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
